@@ -1,0 +1,94 @@
+/**
+ * The composition root: builds `Deps` from configuration. Entry points (the CLI, `serve`, `mcp`)
+ * call `openApp`; tests build their own Deps from sandbox adapters. Store modules and vendor SDKs
+ * are imported only when configuration asks for them, so a command starts fast.
+ */
+import { join, resolve } from 'node:path';
+import type { Config } from './config/config.js';
+import { SECRET_VARIABLES } from './config/config.js';
+import { CoreError } from './core/errors.js';
+import { randomIds } from './core/ids.js';
+import type { Carrier, Deps, Store, VoiceAgents } from './core/ports.js';
+import type { CarrierName, Platform } from './core/types.js';
+import { createSandboxCarrier } from './carriers/sandbox-carrier.js';
+import { createSandboxAgents } from './agents/sandbox-agents.js';
+
+export interface App {
+  config: Config;
+  deps: Deps;
+  /** "embedded (./.switchboard)", "postgres (host/db)" — for messages, never with a password. */
+  storeLabel: string;
+  close(): Promise<void>;
+}
+
+export async function openStore(config: Config): Promise<{ store: Store; label: string }> {
+  if (config.databaseUrl) {
+    const { openPostgresStore } = await import('./store/postgres-store.js');
+    const store = await openPostgresStore({ url: config.databaseUrl });
+    const url = new URL(config.databaseUrl);
+    return { store, label: `postgres (${url.hostname}${url.pathname})` };
+  }
+  if (config.env.SUPABASE_URL) {
+    throw new CoreError('UNAVAILABLE', 'The supabase-js store is not built yet (issue 7). Use DATABASE_URL with your Supabase connection string meanwhile.');
+  }
+  const { openPgliteStore } = await import('./store/pglite-store.js');
+  const dir = resolve(config.dataDir);
+  return { store: await openPgliteStore({ dataDir: dir }), label: `embedded (${config.dataDir})` };
+}
+
+export function buildCarriers(config: Config): Partial<Record<CarrierName, Carrier>> {
+  const env = config.env;
+  if (env.TELNYX_API_KEY || env.TWILIO_ACCOUNT_SID) {
+    // Refuse rather than silently fall back to the sandbox: someone with real keys expects real numbers.
+    throw new CoreError('UNAVAILABLE', 'Telnyx and Twilio adapters are not built yet (issue 3). Unset TELNYX_API_KEY and TWILIO_ACCOUNT_SID to use the sandbox carrier.');
+  }
+  const { latencyMs, faultRate, seed } = config.sandbox;
+  return { sandbox: createSandboxCarrier({ statePath: join(resolve(config.dataDir), 'sandbox-carrier.json'), latencyMs, faultRate, seed }) };
+}
+
+export function buildAgents(config: Config): Partial<Record<Platform, VoiceAgents>> {
+  const env = config.env;
+  const agents: Partial<Record<Platform, VoiceAgents>> = {};
+  const { latencyMs, faultRate, seed } = config.sandbox;
+  for (const platform of ['retell', 'vapi'] as const) {
+    const key = platform === 'retell' ? env.RETELL_API_KEY : env.VAPI_API_KEY;
+    if (key) {
+      throw new CoreError('UNAVAILABLE', `The ${platform} adapter is not built yet (issue 4). Unset ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'} to use the sandbox agents.`);
+    }
+    agents[platform] = createSandboxAgents(platform, { statePath: join(resolve(config.dataDir), `sandbox-${platform}.json`), latencyMs, faultRate, seed });
+  }
+  return agents;
+}
+
+/** The configured secret values, for masking wherever text might carry them. */
+export function secretValues(config: Config): string[] {
+  const env = config.env as Record<string, unknown>;
+  return SECRET_VARIABLES.map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value !== '');
+}
+
+export async function openApp(config: Config): Promise<App> {
+  const carriers = buildCarriers(config);
+  const agents = buildAgents(config);
+  const { store, label } = await openStore(config);
+  try {
+    // The members table mirrors the configured roles, for people who read the data directly.
+    const { approvers, admins } = config.policy;
+    for (const id of new Set([...approvers, ...admins])) {
+      const roles = [...(approvers.includes(id) ? (['approver'] as const) : []), ...(admins.includes(id) ? (['admin'] as const) : [])];
+      const member = await store.getMember(id);
+      if (!member || member.roles.join() !== roles.join()) await store.setMemberRoles(id, roles);
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const deps: Deps = {
+    store,
+    carriers,
+    agents,
+    policy: config.policy,
+    clock: { now: () => new Date() },
+    ids: randomIds,
+  };
+  return { config, deps, storeLabel: label, close: () => store.close() };
+}

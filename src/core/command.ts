@@ -1,0 +1,146 @@
+import type { z } from 'zod';
+import { CoreError, asCoreError, isRefusal } from './errors.js';
+import type { Deps, Progress } from './ports.js';
+import type { Actor, AuditEvent } from './types.js';
+
+export type Effect = 'read' | 'write' | 'spend';
+
+/** What a command tells the audit trail about itself, beyond who ran it and how it ended. */
+export interface AuditNote {
+  target?: string | null;
+  requestId?: string | null;
+  monthlyCost?: number | null;
+  upfrontCost?: number | null;
+  currency?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface CommandContext {
+  deps: Deps;
+  actor: Actor;
+  /** Long work (sync) reports here; Slack, MCP and the terminal each show it their way. */
+  progress?: Progress;
+  signal?: AbortSignal;
+  note(fields: AuditNote): void;
+}
+
+export interface PositionalArg {
+  /** The input field the word fills. */
+  name: string;
+  required?: boolean;
+  /** Takes the rest of the words, joined by spaces ("search San Francisco"). */
+  rest?: boolean;
+}
+
+/**
+ * One descriptor per command, read by every front end: the CLI and Slack parse text into `input`
+ * through `args`; MCP turns `input` into a JSON schema and `effect` into annotations.
+ */
+export interface CommandDescriptor<I extends z.ZodObject = z.ZodObject, O = unknown> {
+  name: string;
+  summary: string;
+  effect: Effect;
+  /** Text grammar, e.g. `buy <area code | +E.164> [--reason "…"]`. */
+  usage: string;
+  examples: string[];
+  args: PositionalArg[];
+  input: I;
+  run(ctx: CommandContext, input: z.output<I>): Promise<O>;
+}
+
+export function defineCommand<I extends z.ZodObject, O>(
+  descriptor: CommandDescriptor<I, O>,
+): CommandDescriptor<I, O> {
+  return descriptor;
+}
+
+export type AnyCommand = CommandDescriptor<z.ZodObject, unknown>;
+
+/** Turns zod's issues into one sentence that names the field and what to type. */
+export function describeZodError(error: z.ZodError, usage?: string): string {
+  const parts = error.issues.map((issue) => {
+    const field = issue.path.join('.');
+    return field ? `${field}: ${issue.message}` : issue.message;
+  });
+  return `${parts.join('; ')}${usage ? `. Usage: ${usage}` : ''}`;
+}
+
+export interface RunOptions {
+  progress?: Progress;
+  signal?: AbortSignal;
+  /** Audit name of the command when it could not be resolved (an unknown command). */
+}
+
+/**
+ * Runs a command for any front end: validates the input, runs it, and writes exactly one audit
+ * event whatever happens (refusals included). Throws CoreError only.
+ */
+export async function runCommand<O>(
+  deps: Deps,
+  command: CommandDescriptor<z.ZodObject, O>,
+  actor: Actor,
+  rawInput: unknown,
+  options: RunOptions = {},
+): Promise<O> {
+  const started = performance.now();
+  const note: AuditNote = {};
+  try {
+    const parsed = command.input.safeParse(rawInput);
+    if (!parsed.success) {
+      throw new CoreError('INVALID_INPUT', describeZodError(parsed.error, command.usage));
+    }
+    const context: CommandContext = {
+      deps,
+      actor,
+      ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      note: (fields) => Object.assign(note, fields),
+    };
+    const result = await command.run(context, parsed.data);
+    await audit(deps, actor, command.name, 'ok', note, started);
+    return result;
+  } catch (thrown) {
+    const error = asCoreError(thrown);
+    await audit(deps, actor, command.name, isRefusal(error.code) ? 'refused' : 'failed', note, started, error);
+    throw error;
+  }
+}
+
+/** Audits a refusal that happened before any command was found (unknown command, bad syntax). */
+export async function auditRefusal(
+  deps: Deps,
+  actor: Actor,
+  commandName: string,
+  error: CoreError,
+): Promise<void> {
+  await audit(deps, actor, commandName.slice(0, 40) || '(none)', 'refused', {}, performance.now(), error);
+}
+
+async function audit(
+  deps: Deps,
+  actor: Actor,
+  command: string,
+  outcome: AuditEvent['outcome'],
+  note: AuditNote,
+  started: number,
+  error?: CoreError,
+): Promise<void> {
+  const event: AuditEvent = {
+    at: deps.clock.now(),
+    actor: actor.id,
+    surface: actor.surface,
+    command,
+    target: note.target ?? null,
+    outcome,
+    errorCode: error?.code ?? null,
+    message: error ? error.message.slice(0, 500) : null,
+    monthlyCost: note.monthlyCost ?? null,
+    upfrontCost: note.upfrontCost ?? null,
+    currency: note.currency ?? null,
+    requestId: note.requestId ?? null,
+    durationMs: Math.round(performance.now() - started),
+    detail: note.detail ?? null,
+  };
+  // The audit trail must not turn a refusal into a crash; a failed write is still surfaced.
+  await deps.store.recordAudit(event);
+}

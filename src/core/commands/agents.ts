@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { defineCommand } from '../command.js';
+import type { Agent, VoiceAgents } from '../ports.js';
+import type { Platform } from '../types.js';
+import { PLATFORMS } from '../types.js';
+
+export const agents = defineCommand({
+  name: 'agents',
+  summary: 'List the voice agents numbers can be linked to, across configured platforms',
+  effect: 'read',
+  usage: 'agents [retell|vapi]',
+  examples: ['agents', 'agents retell'],
+  args: [{ name: 'platform' }],
+  input: z.object({ platform: z.enum(PLATFORMS).optional().describe('Only this platform: retell or vapi') }),
+  async run(ctx, input): Promise<{ agents: Agent[]; skipped: Array<{ platform: Platform; reason: string }> }> {
+    const platforms = Object.values(ctx.deps.agents).filter(
+      (p): p is VoiceAgents => p !== undefined && (!input.platform || p.platform === input.platform),
+    );
+    const settled = await Promise.allSettled(platforms.map((p) => p.listAgents()));
+    const found: Agent[] = [];
+    const skipped: Array<{ platform: Platform; reason: string }> = [];
+    settled.forEach((result, index) => {
+      const platform = platforms[index] as VoiceAgents;
+      if (result.status === 'fulfilled') found.push(...result.value);
+      else skipped.push({ platform: platform.platform, reason: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+    });
+    return { agents: found, skipped };
+  },
+});

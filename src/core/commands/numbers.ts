@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import { defineCommand } from '../command.js';
+import type { CommandContext } from '../command.js';
+import { CoreError } from '../errors.js';
+import { roundMoney } from '../money.js';
+import { assertMayManage, isAdmin, seesEveryone } from '../policy.js';
+import { toE164 } from '../phone.js';
+import type { AuditEvent, NumberRecord, Platform, PurchaseRequest } from '../types.js';
+import { AgentArg, PhoneNumberArg, ReasonArg } from '../schemas.js';
+
+export async function loadNumber(ctx: CommandContext, text: string): Promise<NumberRecord> {
+  const e164 = toE164(text);
+  const number = await ctx.deps.store.getNumber(e164);
+  if (!number) {
+    throw new CoreError('NOT_FOUND', `${e164} is not one of our numbers. See them with: list all (or run sync to import the carrier account).`);
+  }
+  return number;
+}
+
+export const claim = defineCommand({
+  name: 'claim',
+  summary: 'Claim a number from the team pool (no purchase, no approval)',
+  effect: 'write',
+  usage: 'claim <+E.164>',
+  examples: ['claim +14155550142'],
+  args: [{ name: 'number', required: true }],
+  input: z.object({ number: PhoneNumberArg }),
+  async run(ctx, input): Promise<{ number: NumberRecord; alreadyYours: boolean }> {
+    const { deps, actor } = ctx;
+    const e164 = toE164(input.number);
+    ctx.note({ target: e164 });
+    const outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+    switch (outcome.status) {
+      case 'claimed':
+        ctx.note({ monthlyCost: outcome.number.monthlyCost, currency: outcome.number.currency });
+        return { number: outcome.number, alreadyYours: false };
+      case 'already-yours':
+        return { number: outcome.number, alreadyYours: true };
+      case 'held':
+        throw new CoreError('CONFLICT', `${e164} already belongs to ${outcome.owner}. Pick another from: list pool`);
+      case 'missing':
+        throw new CoreError('CONFLICT', `${e164} is missing from the carrier account since the last sync, so it cannot be claimed. An admin can check it.`);
+      case 'member-cap':
+        throw new CoreError('FORBIDDEN', `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`);
+      case 'not-found':
+        throw new CoreError('NOT_FOUND', `${e164} is not in the pool. See what is: list pool`);
+    }
+  },
+});
+
+export const release = defineCommand({
+  name: 'release',
+  summary: 'Release a number back to the carrier (it stops costing money and is gone for good)',
+  effect: 'write',
+  usage: 'release <+E.164> [--reason "…"] [--unlink]',
+  examples: ['release +14155550142 --reason "Campaign over"', 'release +14155550142 --unlink'],
+  args: [{ name: 'number', required: true }],
+  input: z.object({
+    number: PhoneNumberArg,
+    reason: ReasonArg.optional(),
+    unlink: z.boolean().default(false).describe('Unlink the number from its voice agent first, if it is linked'),
+  }),
+  async run(ctx, input): Promise<{ number: NumberRecord; unlinked: boolean }> {
+    const { deps, actor } = ctx;
+    const number = await loadNumber(ctx, input.number);
+    ctx.note({ target: number.e164, monthlyCost: number.monthlyCost, currency: number.currency, detail: input.reason ? { reason: input.reason } : {} });
+    if (number.status === 'released') throw new CoreError('NOT_FOUND', `${number.e164} was already released.`);
+    assertMayManage(deps.policy, actor, number, 'release');
+    let unlinked = false;
+    if (number.agent) {
+      if (!input.unlink) {
+        throw new CoreError('CONFLICT', `${number.e164} is linked to ${number.agent.platform}:${number.agent.agentId}. Unlink it first, or release with --unlink to do both.`);
+      }
+      await unlinkAtPlatform(ctx, number);
+      unlinked = true;
+    }
+    const carrier = deps.carriers[number.carrier];
+    if (!carrier) {
+      throw new CoreError('UNAVAILABLE', `${number.e164} is a ${number.carrier} number and ${number.carrier} is not configured here. Configure it, then release again.`);
+    }
+    await carrier.release(number);
+    const outcome = await deps.store.releaseNumber(number.id, deps.clock.now());
+    if (outcome.status === 'not-found') throw new CoreError('NOT_FOUND', `${number.e164} disappeared while releasing it.`);
+    if (outcome.status === 'linked') throw new CoreError('CONFLICT', `${number.e164} was linked again while releasing it; it was released at the carrier. Run unlink, then release again to record it.`);
+    return { number: outcome.number, unlinked };
+  },
+});
+
+function parseAgent(text: string): { platform: Platform; agentId: string } {
+  const [platform, ...rest] = text.split(':');
+  return { platform: platform as Platform, agentId: rest.join(':') };
+}
+
+async function unlinkAtPlatform(ctx: CommandContext, number: NumberRecord): Promise<NumberRecord> {
+  const link = number.agent;
+  if (!link) return number;
+  const platform = ctx.deps.agents[link.platform];
+  if (!platform) {
+    throw new CoreError('UNAVAILABLE', `${number.e164} is linked on ${link.platform}, which is not configured here; it stays linked.`);
+  }
+  try {
+    await platform.unlink(number, link.ref);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CoreError('UPSTREAM', `${link.platform} did not unlink ${number.e164} (${message}); it stays linked to ${link.agentId}. Try again.`, { cause: error });
+  }
+  const outcome = await ctx.deps.store.unlinkNumber(number.id, ctx.deps.clock.now());
+  return outcome.status === 'unlinked' ? outcome.number : number;
+}
+
+export const link = defineCommand({
+  name: 'link',
+  summary: 'Link a number to a voice agent (Retell agent or VAPI assistant), so calls reach it',
+  effect: 'write',
+  usage: 'link <+E.164> <retell|vapi>:<agent id>',
+  examples: ['link +14155550142 retell:agent_sandbox_support'],
+  args: [{ name: 'number', required: true }, { name: 'agent', required: true }],
+  input: z.object({ number: PhoneNumberArg, agent: AgentArg }),
+  async run(ctx, input): Promise<{ number: NumberRecord; changed: boolean }> {
+    const { deps, actor } = ctx;
+    const number = await loadNumber(ctx, input.number);
+    ctx.note({ target: number.e164, detail: { agent: input.agent } });
+    assertMayManage(deps.policy, actor, number, 'link');
+    if (number.status === 'missing') throw new CoreError('CONFLICT', `${number.e164} is missing from the carrier account; it cannot be linked.`);
+    const { platform, agentId } = parseAgent(input.agent);
+    const agents = deps.agents[platform];
+    if (!agents) {
+      throw new CoreError('UNAVAILABLE', `${platform} is not configured: set ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'}.`);
+    }
+    if (number.agent?.platform === platform && number.agent.agentId === agentId) return { number, changed: false };
+    const agent = await agents.getAgent(agentId);
+    if (!agent) throw new CoreError('NOT_FOUND', `${platform} has no agent ${agentId}. See the agents with: agents`);
+    let current = number;
+    // One number links to at most one agent: moving platforms unlinks the old one first.
+    if (current.agent && current.agent.platform !== platform) current = await unlinkAtPlatform(ctx, current);
+    let ref: string | null;
+    try {
+      ({ ref } = await agents.link(current, agentId, current.agent?.ref ?? null));
+    } catch (error) {
+      if (error instanceof CoreError) throw error;
+      throw new CoreError('UPSTREAM', `${platform} did not link ${number.e164}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const outcome = await deps.store.linkNumber(current.id, platform, agentId, ref, deps.clock.now());
+    if (outcome.status !== 'linked') throw new CoreError('CONFLICT', `${number.e164} changed while linking it; check it with: show ${number.e164}`);
+    return { number: outcome.number, changed: true };
+  },
+});
+
+export const unlink = defineCommand({
+  name: 'unlink',
+  summary: 'Unlink a number from its voice agent',
+  effect: 'write',
+  usage: 'unlink <+E.164>',
+  examples: ['unlink +14155550142'],
+  args: [{ name: 'number', required: true }],
+  input: z.object({ number: PhoneNumberArg }),
+  async run(ctx, input): Promise<{ number: NumberRecord; changed: boolean }> {
+    const number = await loadNumber(ctx, input.number);
+    ctx.note({ target: number.e164 });
+    assertMayManage(ctx.deps.policy, ctx.actor, number, 'unlink');
+    if (!number.agent) return { number, changed: false };
+    return { number: await unlinkAtPlatform(ctx, number), changed: true };
+  },
+});
+
+export interface ListResult {
+  scope: 'mine' | 'pool' | 'all';
+  numbers: NumberRecord[];
+  /** Monthly cost per owner ('pool' for nobody's), and for the team. */
+  totals: { byOwner: Array<{ owner: string; count: number; monthly: number }>; team: { count: number; monthly: number }; currency: string };
+}
+
+export const list = defineCommand({
+  name: 'list',
+  summary: 'List numbers with their monthly cost: yours, the pool, or all',
+  effect: 'read',
+  usage: 'list [mine|pool|all]',
+  examples: ['list', 'list pool', 'list all'],
+  args: [{ name: 'scope' }],
+  input: z.object({
+    scope: z.enum(['mine', 'pool', 'all']).optional().describe('mine (default), pool (nobody\'s, free to claim) or all'),
+    limit: z.number().int().min(1).max(10_000).default(1000).describe('How many numbers to return at most (default 1000)'),
+  }),
+  async run(ctx, input): Promise<ListResult> {
+    const { deps, actor } = ctx;
+    const scope = input.scope ?? (isAdmin(deps.policy, actor) ? 'all' : 'mine');
+    const numbers = await deps.store.listNumbers(
+      scope === 'mine' ? { owner: actor.id, limit: input.limit } : scope === 'pool' ? { scope: 'pool', limit: input.limit } : { scope: 'all', limit: input.limit },
+    );
+    const byOwner = new Map<string, { count: number; monthly: number }>();
+    for (const number of numbers) {
+      const key = number.owner ?? 'pool';
+      const entry = byOwner.get(key) ?? { count: 0, monthly: 0 };
+      entry.count += 1;
+      entry.monthly = roundMoney(entry.monthly + (number.monthlyCost ?? 0));
+      byOwner.set(key, entry);
+    }
+    const team = [...byOwner.values()].reduce((sum, e) => ({ count: sum.count + e.count, monthly: roundMoney(sum.monthly + e.monthly) }), { count: 0, monthly: 0 });
+    return {
+      scope,
+      numbers,
+      totals: {
+        byOwner: [...byOwner.entries()].map(([owner, e]) => ({ owner, ...e })).sort((a, b) => b.monthly - a.monthly || a.owner.localeCompare(b.owner)),
+        team,
+        currency: numbers[0]?.currency ?? 'USD',
+      },
+    };
+  },
+});
+
+export const show = defineCommand({
+  name: 'show',
+  summary: 'Show one number: owner, cost, link, and its recent history',
+  effect: 'read',
+  usage: 'show <+E.164>',
+  examples: ['show +14155550142'],
+  args: [{ name: 'number', required: true }],
+  input: z.object({ number: PhoneNumberArg }),
+  async run(ctx, input): Promise<{ number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }> {
+    const number = await loadNumber(ctx, input.number);
+    ctx.note({ target: number.e164 });
+    const [history, request] = await Promise.all([
+      seesEveryone(ctx.deps.policy, ctx.actor) || number.owner === ctx.actor.id
+        ? ctx.deps.store.listAudit({ target: number.e164, limit: 20 })
+        : Promise.resolve([]),
+      number.requestId ? ctx.deps.store.getRequest(number.requestId) : Promise.resolve(null),
+    ]);
+    return { number, history, request };
+  },
+});

@@ -1,0 +1,92 @@
+import { CoreError } from './errors.js';
+import type { Actor, NumberRecord, PurchaseRequest, Role } from './types.js';
+import type { Policy } from './ports.js';
+
+export function rolesOf(policy: Policy, actor: Actor): Set<Role> {
+  const roles = new Set<Role>(actor.extraRoles ?? []);
+  if (policy.approvers.includes(actor.id)) roles.add('approver');
+  if (policy.admins.includes(actor.id)) roles.add('admin');
+  return roles;
+}
+
+export function isAdmin(policy: Policy, actor: Actor): boolean {
+  return rolesOf(policy, actor).has('admin');
+}
+
+export function isApprover(policy: Policy, actor: Actor): boolean {
+  return rolesOf(policy, actor).has('approver');
+}
+
+function approverList(policy: Policy): string {
+  return policy.approvers.length > 0
+    ? `ask one of the approvers (${policy.approvers.join(', ')})`
+    : 'no approvers are configured: an admin sets SWITCHBOARD_APPROVERS';
+}
+
+/**
+ * Who may approve or deny a purchase. AI assistants (MCP) may request spending, never approve it;
+ * a requester may not approve their own request unless policy allows it; a requester may always
+ * withdraw (deny) their own pending request.
+ */
+export function assertMayDecide(
+  policy: Policy,
+  actor: Actor,
+  request: PurchaseRequest,
+  approve: boolean,
+): void {
+  if (actor.surface === 'mcp' && approve) {
+    throw new CoreError(
+      'FORBIDDEN',
+      `AI assistants may request purchases but never approve them: ${approverList(policy)} to approve ${request.id} in Slack or the CLI.`,
+    );
+  }
+  const own = request.requester === actor.id;
+  if (!approve && own) return;
+  if (actor.surface === 'mcp') {
+    throw new CoreError('FORBIDDEN', `AI assistants cannot decide on requests: ${approverList(policy)}.`);
+  }
+  if (!isApprover(policy, actor)) {
+    throw new CoreError(
+      'FORBIDDEN',
+      `Only approvers can ${approve ? 'approve' : 'deny'} purchases: ${approverList(policy)}.`,
+    );
+  }
+  if (own && approve && !policy.allowSelfApproval) {
+    throw new CoreError(
+      'FORBIDDEN',
+      `You cannot approve your own request ${request.id}: ${approverList(policy)}.`,
+    );
+  }
+}
+
+/** Members act on their own numbers; admins on any. Pool numbers are claimed before they are used. */
+export function assertMayManage(policy: Policy, actor: Actor, number: NumberRecord, verb: string): void {
+  if (isAdmin(policy, actor)) return;
+  if (number.owner === actor.id) return;
+  if (number.owner === null) {
+    throw new CoreError(
+      'FORBIDDEN',
+      `${number.e164} is in the pool: claim it first (claim ${number.e164}), or ask an admin to ${verb} it.`,
+    );
+  }
+  throw new CoreError(
+    'FORBIDDEN',
+    `${number.e164} belongs to ${number.owner}: only they or an admin can ${verb} it.`,
+  );
+}
+
+export function assertAdmin(policy: Policy, actor: Actor, what: string): void {
+  if (!isAdmin(policy, actor)) {
+    const admins = policy.admins.length > 0 ? policy.admins.join(', ') : 'none configured: set SWITCHBOARD_ADMINS';
+    throw new CoreError('FORBIDDEN', `Only admins can ${what} (admins: ${admins}).`);
+  }
+}
+
+export function autoApproves(policy: Policy, monthlyCost: number): boolean {
+  return policy.autoApproveUnderMonthly !== null && monthlyCost < policy.autoApproveUnderMonthly;
+}
+
+/** Approvers and admins see everyone's requests and audit events; members see their own. */
+export function seesEveryone(policy: Policy, actor: Actor): boolean {
+  return rolesOf(policy, actor).size > 0;
+}

@@ -1,0 +1,310 @@
+/**
+ * The ports the core works through. Adapters live outside src/core: stores in src/store, carriers
+ * in src/carriers, voice-agent platforms in src/agents. Outcomes a caller must handle come back as
+ * discriminated unions, so that each race is decided in one SQL statement, not in check-then-act
+ * code here.
+ */
+import type {
+  AuditEvent,
+  AvailableNumber,
+  CarrierName,
+  Country,
+  Feature,
+  Member,
+  NumberRecord,
+  NumberType,
+  Platform,
+  PurchaseRequest,
+  Quote,
+  RequestStatus,
+  Role,
+  SyncRun,
+} from './types.js';
+
+// ------------------------------------------------------------------------------------------------
+// Store
+
+export type CreateRequestOutcome =
+  | { status: 'created'; request: PurchaseRequest }
+  | { status: 'quote-not-found' }
+  | { status: 'quote-expired' }
+  | { status: 'already-owned' }
+  | { status: 'duplicate'; request: PurchaseRequest }
+  | { status: 'member-cap'; count: number; cap: number }
+  | { status: 'over-budget'; committed: number; budget: number; cost: number };
+
+export type DecideOutcome =
+  | { status: 'decided'; request: PurchaseRequest }
+  | { status: 'expired'; request: PurchaseRequest }
+  | { status: 'not-pending'; request: PurchaseRequest }
+  | { status: 'not-found' };
+
+export type BeginOutcome =
+  | { status: 'executing'; request: PurchaseRequest }
+  | { status: 'not-approved'; request: PurchaseRequest }
+  | { status: 'not-found' };
+
+export type CompleteOutcome =
+  | { status: 'done' | 'already-done'; request: PurchaseRequest; number: NumberRecord }
+  | { status: 'conflict'; request: PurchaseRequest }
+  | { status: 'not-executing'; request: PurchaseRequest }
+  | { status: 'not-found' };
+
+export type FailOutcome =
+  | { status: 'ok'; request: PurchaseRequest }
+  | { status: 'not-executing'; request: PurchaseRequest }
+  | { status: 'not-found' };
+
+export type RetargetOutcome =
+  | { status: 'ok'; request: PurchaseRequest }
+  | { status: 'taken' | 'refused' | 'quote-not-found' };
+
+export type ClaimOutcome =
+  | { status: 'claimed' | 'already-yours'; number: NumberRecord }
+  | { status: 'held'; owner: string; number: NumberRecord }
+  | { status: 'missing'; number: NumberRecord }
+  | { status: 'member-cap'; count: number; cap: number }
+  | { status: 'not-found' };
+
+export type ReleaseOutcome =
+  | { status: 'released' | 'already-released' | 'linked'; number: NumberRecord }
+  | { status: 'not-found' };
+
+export type LinkOutcome = { status: 'linked'; number: NumberRecord } | { status: 'not-linkable' };
+export type UnlinkOutcome = { status: 'unlinked'; number: NumberRecord } | { status: 'not-linked' };
+
+export type SyncBeginOutcome =
+  | { status: 'started'; run: SyncRun }
+  | { status: 'busy'; run: SyncRun };
+
+export interface SyncBatchCounts {
+  seen: number;
+  new: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface SyncRow {
+  e164: string;
+  carrierRef: string | null;
+  carrierAccount: string | null;
+  country: string | null;
+  region: string | null;
+  locality: string | null;
+  numberType: NumberType;
+  features: Feature[];
+  monthlyCost: number | null;
+  upfrontCost: number | null;
+  currency: string | null;
+}
+
+export interface NumberFilter {
+  owner?: string;
+  /** 'pool': nobody's and available. */
+  scope?: 'pool' | 'owned' | 'all';
+  includeReleased?: boolean;
+  limit?: number;
+}
+
+export interface RequestFilter {
+  statuses?: RequestStatus[];
+  requester?: string;
+  limit?: number;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  target?: string;
+  requestId?: string;
+  limit?: number;
+}
+
+export interface NewPurchaseRequest {
+  id: string;
+  requester: string;
+  surface: string;
+  quoteId: string;
+  areaCode: string | null;
+  reason: string | null;
+  expiresAt: Date;
+  memberCap: number | null;
+  monthlyBudget: number | null;
+  now: Date;
+}
+
+export interface Store {
+  readonly kind: 'pglite' | 'postgres' | 'supabase';
+  close(): Promise<void>;
+
+  touchMember(id: string, displayName?: string): Promise<void>;
+  getMember(id: string): Promise<Member | null>;
+  setMemberRoles(id: string, roles: Role[]): Promise<Member>;
+
+  saveQuotes(quotes: Quote[]): Promise<void>;
+  getQuote(id: string): Promise<Quote | null>;
+  /** The newest unexpired quote for a number, if a search made one. */
+  findQuote(e164: string, now: Date): Promise<Quote | null>;
+
+  createPurchaseRequest(input: NewPurchaseRequest): Promise<CreateRequestOutcome>;
+  setRequestHold(id: string, holdRef: string): Promise<void>;
+  decideRequest(
+    id: string,
+    decider: string,
+    approve: boolean,
+    note: string | null,
+    now: Date,
+  ): Promise<DecideOutcome>;
+  beginExecution(id: string, now: Date): Promise<BeginOutcome>;
+  retargetRequest(id: string, quoteId: string, now: Date): Promise<RetargetOutcome>;
+  setOrderRef(id: string, orderRef: string, now: Date): Promise<void>;
+  completePurchase(
+    id: string,
+    number: AvailableNumber & { carrierRef: string | null },
+    orderRef: string | null,
+    now: Date,
+  ): Promise<CompleteOutcome>;
+  failRequest(
+    id: string,
+    status: 'failed' | 'needs_attention',
+    code: string,
+    message: string,
+    now: Date,
+  ): Promise<FailOutcome>;
+  expireRequests(now: Date): Promise<PurchaseRequest[]>;
+  getRequest(id: string): Promise<PurchaseRequest | null>;
+  listRequests(filter: RequestFilter): Promise<PurchaseRequest[]>;
+
+  claimNumber(e164: string, member: string, memberCap: number | null): Promise<ClaimOutcome>;
+  releaseNumber(numberId: number, now: Date): Promise<ReleaseOutcome>;
+  linkNumber(
+    numberId: number,
+    platform: Platform,
+    agentId: string,
+    ref: string | null,
+    now: Date,
+  ): Promise<LinkOutcome>;
+  unlinkNumber(numberId: number, now: Date): Promise<UnlinkOutcome>;
+  getNumber(e164: string): Promise<NumberRecord | null>;
+  listNumbers(filter: NumberFilter): Promise<NumberRecord[]>;
+  committedMonthlySpend(): Promise<number>;
+
+  syncBegin(runId: string, carrier: CarrierName, actor: string, now: Date): Promise<SyncBeginOutcome>;
+  syncBatch(runId: string, carrier: CarrierName, rows: SyncRow[]): Promise<SyncBatchCounts>;
+  syncFinish(runId: string, now: Date): Promise<SyncRun>;
+  syncFail(runId: string, error: string, now: Date): Promise<void>;
+  listSyncRuns(limit: number): Promise<SyncRun[]>;
+
+  recordAudit(event: AuditEvent): Promise<void>;
+  listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Carrier
+
+export interface SearchCriteria {
+  country: Country;
+  numberType: NumberType;
+  areaCode?: string;
+  locality?: string;
+  region?: string;
+  contains?: string;
+  features: Feature[];
+  limit: number;
+}
+
+/** A number the carrier account owns, as a sync page reports it. */
+export type OwnedNumber = SyncRow;
+
+export type OrderOutcome =
+  | { status: 'bought'; number: AvailableNumber & { carrierRef: string | null }; orderRef: string }
+  /** Someone else got it between search and order: a clear, definite outcome. */
+  | { status: 'taken'; message: string }
+  /** The carrier accepted the order but has not finished it within the adapter's bound. */
+  | { status: 'pending'; orderRef: string };
+
+export type OrderLookup =
+  | { status: 'bought'; number: AvailableNumber & { carrierRef: string | null }; orderRef: string }
+  | { status: 'failed'; message: string }
+  | { status: 'pending'; orderRef: string }
+  | { status: 'not-found' };
+
+export interface Carrier {
+  readonly name: CarrierName;
+  /** True for the sandbox: every front end labels its data "sandbox". */
+  readonly sandbox: boolean;
+  search(criteria: SearchCriteria, signal?: AbortSignal): Promise<AvailableNumber[]>;
+  /** The number's current offer just before ordering, or null if it is no longer available. */
+  check(e164: string): Promise<AvailableNumber | null>;
+  /** Holds a number while its purchase waits for approval (Telnyx reservations). */
+  hold?(e164: string, reference: string): Promise<string | null>;
+  releaseHold?(holdRef: string): Promise<void>;
+  /** Orders one number. `reference` (our request id) lets a later lookup find the order. */
+  order(e164: string, options: { reference: string; account?: string | null }): Promise<OrderOutcome>;
+  /** Finds what became of an order after a crash or timeout: by our reference, then by number. */
+  lookupOrder(reference: string, e164: string, orderRef: string | null): Promise<OrderLookup>;
+  release(number: Pick<NumberRecord, 'e164' | 'carrierRef' | 'carrierAccount'>): Promise<void>;
+  /** The account's numbers, one page at a time; never the whole account at once. */
+  listOwned(options?: { signal?: AbortSignal }): AsyncIterable<OwnedNumber[]>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Voice-agent platforms
+
+export interface Agent {
+  platform: Platform;
+  id: string;
+  name: string;
+  sandbox: boolean;
+}
+
+export interface VoiceAgents {
+  readonly platform: Platform;
+  readonly sandbox: boolean;
+  listAgents(): Promise<Agent[]>;
+  getAgent(id: string): Promise<Agent | null>;
+  /** Points the number at the agent; `existingRef` is set when relinking. Returns the platform's id. */
+  link(
+    number: Pick<NumberRecord, 'e164' | 'carrier' | 'carrierRef'>,
+    agentId: string,
+    existingRef: string | null,
+  ): Promise<{ ref: string | null }>;
+  unlink(number: Pick<NumberRecord, 'e164'>, ref: string | null): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Everything a command needs, built in one composition root.
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Ids {
+  request(): string;
+  quote(): string;
+  syncRun(): string;
+}
+
+export interface Policy {
+  approvers: readonly string[];
+  admins: readonly string[];
+  allowSelfApproval: boolean;
+  /** Requests under this monthly cost are approved by policy; null: off (the default). */
+  autoApproveUnderMonthly: number | null;
+  memberNumberCap: number | null;
+  monthlyBudget: number | null;
+  requestTtlMinutes: number;
+  quoteTtlMinutes: number;
+}
+
+export interface Progress {
+  (event: { phase: string; done: number; total?: number; message?: string }): void;
+}
+
+export interface Deps {
+  store: Store;
+  carriers: Partial<Record<CarrierName, Carrier>>;
+  agents: Partial<Record<Platform, VoiceAgents>>;
+  policy: Policy;
+  clock: Clock;
+  ids: Ids;
+}

@@ -1,0 +1,194 @@
+/**
+ * Maps the rows SQL returns (as jsonb, snake_case, timestamps as ISO text, numerics as numbers or
+ * text) to the domain types. Every read and every function result goes through here, so every
+ * driver yields the same objects.
+ */
+import type {
+  AuditEvent,
+  CarrierName,
+  Feature,
+  Member,
+  NumberRecord,
+  NumberType,
+  Platform,
+  PurchaseRequest,
+  Quote,
+  RequestStatus,
+  Role,
+  Surface,
+  SyncRun,
+} from '../core/types.js';
+
+export type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
+const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+
+export function toNumber(row: Row): NumberRecord {
+  return {
+    id: num(row.id),
+    e164: str(row.e164),
+    carrier: str(row.carrier) as CarrierName,
+    carrierRef: strOrNull(row.carrier_ref),
+    carrierAccount: strOrNull(row.carrier_account),
+    status: str(row.status) as NumberRecord['status'],
+    owner: strOrNull(row.owner),
+    country: strOrNull(row.country),
+    region: strOrNull(row.region),
+    locality: strOrNull(row.locality),
+    numberType: str(row.number_type) as NumberType,
+    features: arr<Feature>(row.features),
+    monthlyCost: numOrNull(row.monthly_cost),
+    upfrontCost: numOrNull(row.upfront_cost),
+    currency: str(row.currency) || 'USD',
+    agent:
+      row.agent_id === null || row.agent_id === undefined
+        ? null
+        : {
+            platform: str(row.agent_platform) as Platform,
+            agentId: str(row.agent_id),
+            ref: strOrNull(row.agent_ref),
+            linkedAt: dateOrNull(row.linked_at),
+          },
+    source: str(row.source) as NumberRecord['source'],
+    requestId: strOrNull(row.request_id),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+    releasedAt: dateOrNull(row.released_at),
+  };
+}
+
+export function toQuote(row: Row): Quote {
+  return {
+    id: str(row.id),
+    e164: str(row.e164),
+    carrier: str(row.carrier) as CarrierName,
+    carrierAccount: strOrNull(row.carrier_account),
+    country: str(row.country),
+    region: strOrNull(row.region),
+    locality: strOrNull(row.locality),
+    numberType: str(row.number_type) as NumberType,
+    features: arr<Feature>(row.features),
+    monthlyCost: num(row.monthly_cost),
+    upfrontCost: num(row.upfront_cost),
+    currency: str(row.currency),
+    sandbox: Boolean(row.sandbox),
+    createdAt: date(row.created_at),
+    expiresAt: date(row.expires_at),
+  };
+}
+
+export function fromQuote(quote: Quote): Row {
+  return {
+    id: quote.id,
+    e164: quote.e164,
+    carrier: quote.carrier,
+    carrier_account: quote.carrierAccount ?? null,
+    country: quote.country,
+    region: quote.region,
+    locality: quote.locality,
+    number_type: quote.numberType,
+    features: quote.features,
+    monthly_cost: quote.monthlyCost,
+    upfront_cost: quote.upfrontCost,
+    currency: quote.currency,
+    sandbox: quote.sandbox,
+    created_at: quote.createdAt.toISOString(),
+    expires_at: quote.expiresAt.toISOString(),
+  };
+}
+
+export function toRequest(row: Row): PurchaseRequest {
+  return {
+    id: str(row.id),
+    kind: 'purchase',
+    status: str(row.status) as RequestStatus,
+    requester: str(row.requester),
+    surface: str(row.surface) as Surface,
+    quoteId: str(row.quote_id),
+    e164: str(row.e164),
+    areaCode: strOrNull(row.area_code),
+    carrier: str(row.carrier) as CarrierName,
+    carrierAccount: strOrNull(row.carrier_account),
+    monthlyCost: num(row.monthly_cost),
+    upfrontCost: num(row.upfront_cost),
+    currency: str(row.currency),
+    reason: strOrNull(row.reason),
+    holdRef: strOrNull(row.hold_ref),
+    decidedBy: strOrNull(row.decided_by),
+    decidedAt: dateOrNull(row.decided_at),
+    decisionNote: strOrNull(row.decision_note),
+    expiresAt: date(row.expires_at),
+    attempts: num(row.attempts),
+    carrierOrderRef: strOrNull(row.carrier_order_ref),
+    errorCode: strOrNull(row.error_code),
+    errorMessage: strOrNull(row.error_message),
+    numberId: numOrNull(row.number_id),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+export function toAudit(row: Row): AuditEvent {
+  return {
+    id: num(row.id),
+    at: date(row.at),
+    actor: str(row.actor),
+    surface: str(row.surface) as Surface,
+    command: str(row.command),
+    target: strOrNull(row.target),
+    outcome: str(row.outcome) as AuditEvent['outcome'],
+    errorCode: strOrNull(row.error_code),
+    message: strOrNull(row.message),
+    monthlyCost: numOrNull(row.monthly_cost),
+    upfrontCost: numOrNull(row.upfront_cost),
+    currency: strOrNull(row.currency),
+    requestId: strOrNull(row.request_id),
+    durationMs: numOrNull(row.duration_ms),
+    detail: (row.detail as Record<string, unknown> | null) ?? null,
+  };
+}
+
+export function fromAudit(event: AuditEvent): Row {
+  return {
+    at: event.at.toISOString(),
+    actor: event.actor,
+    surface: event.surface,
+    command: event.command,
+    target: event.target,
+    outcome: event.outcome,
+    error_code: event.errorCode,
+    message: event.message,
+    monthly_cost: event.monthlyCost,
+    upfront_cost: event.upfrontCost,
+    currency: event.currency,
+    request_id: event.requestId,
+    duration_ms: event.durationMs,
+    detail: event.detail,
+  };
+}
+
+export function toSyncRun(row: Row): SyncRun {
+  return {
+    id: str(row.id),
+    carrier: str(row.carrier) as CarrierName,
+    startedBy: str(row.started_by),
+    startedAt: date(row.started_at),
+    finishedAt: dateOrNull(row.finished_at),
+    status: str(row.status) as SyncRun['status'],
+    seen: num(row.seen),
+    new: num(row.new),
+    updated: num(row.updated),
+    missing: num(row.missing),
+    error: strOrNull(row.error),
+  };
+}
+
+export function toMember(row: Row): Member {
+  return { id: str(row.id), displayName: strOrNull(row.display_name), roles: arr<Role>(row.roles) };
+}
