@@ -110,10 +110,11 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
       const state = store.get();
       const results: AvailableNumber[] = [];
       for (const entry of catalogue.values()) {
-        if (results.length >= criteria.limit) break;
         if (matches(entry, criteria) && !unavailable(state, entry.e164)) results.push(entry);
       }
-      return results;
+      // Like the real carriers' best-effort ordering: cheapest first, then by number.
+      results.sort((a, b) => a.monthlyCost - b.monthlyCost || a.e164.localeCompare(b.e164));
+      return results.slice(0, criteria.limit);
     },
 
     async check(e164) {

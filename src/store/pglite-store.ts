@@ -13,7 +13,8 @@ import { SqlStore } from './sql-store.js';
 
 type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
-function executor(db: Queryable, root?: PGlite, onClose?: () => void): SqlExecutor {
+/** Wraps a PGlite instance (or one of its transactions) as a SqlExecutor. */
+export function wrapPglite(db: Queryable, root?: PGlite, onClose?: () => void): SqlExecutor {
   return {
     async query<T>(text: string, params: unknown[] = []) {
       const result = await db.query<T>(text, params);
@@ -23,8 +24,8 @@ function executor(db: Queryable, root?: PGlite, onClose?: () => void): SqlExecut
       await db.exec(text);
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      if (!root) return fn(executor(db));
-      return root.transaction((tx) => fn(executor(tx)));
+      if (!root) return fn(wrapPglite(db));
+      return root.transaction((tx) => fn(wrapPglite(tx)));
     },
     async close() {
       if (root && !root.closed) await root.close();
@@ -97,7 +98,7 @@ export async function openPgliteExecutor(options: PgliteOptions = {}): Promise<S
   } else {
     db = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
-  return executor(db, db, unlock);
+  return wrapPglite(db, db, unlock);
 }
 
 export async function openPgliteStore(options: PgliteOptions = {}): Promise<SqlStore> {

@@ -59,7 +59,8 @@ export class SqlStore implements Store {
 
   /** Calls `switchboard.<name>(…)`; `casts` give each parameter's SQL type. */
   private async call(name: string, casts: string[], params: unknown[]): Promise<Outcome> {
-    const args = casts.map((cast, i) => `$${i + 1}::${cast}`).join(', ');
+    // jsonb travels as text: postgres.js would JSON-encode a jsonb-typed parameter a second time.
+    const args = casts.map((cast, i) => (cast === 'jsonb' ? `$${i + 1}::text::jsonb` : `$${i + 1}::${cast}`)).join(', ');
     try {
       const rows = await this.db.query<{ r: Outcome }>(`select switchboard.${name}(${args}) as r`, params);
       return rows[0]?.r as Outcome;
@@ -90,7 +91,7 @@ export class SqlStore implements Store {
 
   async setMemberRoles(id: string, roles: Role[]): Promise<Member> {
     const outcome = await this.db
-      .query<{ r: Outcome }>('select switchboard.set_member_roles($1::text, array(select jsonb_array_elements_text($2::jsonb))) as r', [id, json(roles)])
+      .query<{ r: Outcome }>('select switchboard.set_member_roles($1::text, array(select jsonb_array_elements_text($2::text::jsonb))) as r', [id, json(roles)])
       .then((rows) => rows[0]?.r as Outcome)
       .catch((error: unknown) => {
         throw translate(error, 'set_member_roles');
@@ -99,7 +100,7 @@ export class SqlStore implements Store {
   }
 
   async saveQuotes(quotes: Quote[]): Promise<void> {
-    await this.db.query('select switchboard.save_quotes($1::jsonb)', [json(quotes.map(fromQuote))]).catch((error: unknown) => {
+    await this.db.query('select switchboard.save_quotes($1::text::jsonb)', [json(quotes.map(fromQuote))]).catch((error: unknown) => {
       throw translate(error, 'save_quotes');
     });
   }
@@ -185,7 +186,7 @@ export class SqlStore implements Store {
   async listRequests(filter: RequestFilter): Promise<PurchaseRequest[]> {
     return this.select(
       `select to_jsonb(r) as r from switchboard.requests r
-       where ($1::jsonb is null or status in (select jsonb_array_elements_text($1::jsonb))) and ($2::text is null or requester = $2::text)
+       where ($1::text::jsonb is null or status in (select jsonb_array_elements_text($1::text::jsonb))) and ($2::text is null or requester = $2::text)
        order by created_at desc limit $3::int`,
       [filter.statuses ? json(filter.statuses) : null, filter.requester ?? null, filter.limit ?? 100],
       toRequest,
@@ -276,7 +277,7 @@ export class SqlStore implements Store {
   }
 
   async recordAudit(event: AuditEvent): Promise<void> {
-    await this.db.query('select switchboard.record_audit($1::jsonb)', [json(fromAudit(event))]).catch((error: unknown) => {
+    await this.db.query('select switchboard.record_audit($1::text::jsonb)', [json(fromAudit(event))]).catch((error: unknown) => {
       throw translate(error, 'record_audit');
     });
   }

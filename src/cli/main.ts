@@ -1,0 +1,237 @@
+/**
+ * The `switchboard` command: the same grammar as the Slack slash command, for admins, scripts and
+ * local use. `--json` prints one JSON document on stdout. Exit codes: 0 ok, 2 bad input,
+ * 3 not allowed, 4 not found or conflict, 5 carrier or agent failure, 1 anything else.
+ */
+import type { App } from '../app.js';
+import type { AnyCommand } from '../core/command.js';
+import { auditRefusal, runCommand } from '../core/command.js';
+import { commands, findCommand } from '../core/commands/index.js';
+import type { ErrorCode } from '../core/errors.js';
+import { CoreError, asCoreError } from '../core/errors.js';
+import { flagNames, parseWords } from '../core/grammar.js';
+import type { Actor } from '../core/types.js';
+import { loadConfig } from '../config/config.js';
+import { renderers } from './render.js';
+
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  INVALID_INPUT: 2,
+  FORBIDDEN: 3,
+  NOT_FOUND: 4,
+  CONFLICT: 4,
+  UPSTREAM: 5,
+  UNAVAILABLE: 5,
+  INTERNAL: 1,
+};
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Tests pass an app; otherwise one is opened from the environment. */
+  openApp?: () => Promise<App>;
+  isTTY?: boolean;
+}
+
+const defaultIo = (): CliIo => ({
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  isTTY: Boolean(process.stderr.isTTY),
+});
+
+const VERSION = '0.1.0';
+
+const OTHER_COMMANDS: Array<[string, string]> = [['migrate', 'Create or update the database schema (safe to run twice)']];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 8);
+  const lines = [
+    'switchboard: the phone numbers behind your AI voice agents',
+    '',
+    'Usage: switchboard <command> [args] [--json] [--as <member id>]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.effect === 'spend' ? ' [spends money]' : ''}`),
+    ...OTHER_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
+    '',
+    'Options:',
+    '  --json            print one JSON document on stdout',
+    '  --as <member id>  act as this member (a Slack user id such as U01ALICE); without it you are',
+    '                    the local operator, an admin (set SWITCHBOARD_AS to change the default)',
+    '  --help            help for a command: switchboard buy --help',
+    '',
+    'Start with: switchboard search 415',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function commandHelp(command: AnyCommand): string {
+  const flags = flagNames(command);
+  return [
+    `${command.summary}.`,
+    '',
+    `Usage: switchboard ${command.usage}`,
+    ...(flags.length ? ['', `Options: ${flags.map((f) => `--${f}`).join(', ')}, --json, --as <member id>`] : []),
+    '',
+    'Examples:',
+    ...command.examples.map((example) => `  switchboard ${example}`),
+    '',
+  ].join('\n');
+}
+
+interface Globals {
+  json: boolean;
+  as: string | undefined;
+  help: boolean;
+  version: boolean;
+  words: string[];
+}
+
+function takeGlobals(argv: string[]): Globals {
+  const globals: Globals = { json: false, as: undefined, help: false, version: false, words: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--json') globals.json = true;
+    else if (arg === '--help' || arg === '-h') globals.help = true;
+    else if (arg === '--version' || arg === '-v') globals.version = true;
+    else if (arg === '--as') {
+      const value = argv[++i];
+      if (value === undefined) throw new CoreError('INVALID_INPUT', '--as needs a member id, e.g. --as U01ALICE');
+      globals.as = value;
+    } else if (arg.startsWith('--as=')) globals.as = arg.slice(5);
+    else globals.words.push(arg);
+  }
+  return globals;
+}
+
+function actorFor(as: string | undefined): Actor {
+  if (as === undefined) return { id: 'local', surface: 'cli', displayName: 'local operator', extraRoles: ['admin'] };
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(as)) {
+    throw new CoreError('INVALID_INPUT', `"${as}" is not a member id. Use a Slack user id such as U01ALICE.`);
+  }
+  return { id: as, surface: 'cli' };
+}
+
+async function defaultOpenApp(env: Record<string, string | undefined>): Promise<App> {
+  const { openApp } = await import('../app.js');
+  return openApp(loadConfig(env));
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  let json = false;
+  const fail = (error: CoreError): number => {
+    if (json) io.stdout(JSON.stringify({ ok: false, error: { code: error.code, message: error.message, ...(error.vendorCode ? { vendorCode: error.vendorCode } : {}) } }) + '\n');
+    else io.stderr(`error: ${error.message}\n`);
+    return EXIT_CODES[error.code];
+  };
+
+  let globals: Globals;
+  try {
+    globals = takeGlobals(argv);
+  } catch (error) {
+    return fail(asCoreError(error));
+  }
+  json = globals.json;
+  const [name, ...words] = globals.words;
+
+  if (globals.version) {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
+  if (name === undefined || name === 'help') {
+    const target = words[0] ? findCommand(words[0]) : undefined;
+    io.stdout(target ? commandHelp(target) : help());
+    return 0;
+  }
+  const command = findCommand(name);
+  if (command && globals.help) {
+    io.stdout(commandHelp(command));
+    return 0;
+  }
+  if (name === 'migrate') return migrateCommand(io, json);
+
+  let actor: Actor;
+  try {
+    actor = actorFor(globals.as ?? io.env.SWITCHBOARD_AS);
+  } catch (error) {
+    return fail(asCoreError(error));
+  }
+
+  let app: App;
+  try {
+    app = await (io.openApp ?? (() => defaultOpenApp(io.env)))();
+  } catch (error) {
+    return fail(asCoreError(error));
+  }
+  try {
+    if (!command) {
+      const error = new CoreError('INVALID_INPUT', `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), 'migrate'].join(', ')}. See: switchboard --help`);
+      await auditRefusal(app.deps, actor, name, error);
+      return fail(error);
+    }
+    let input: Record<string, unknown>;
+    try {
+      input = parseWords(command, words);
+    } catch (error) {
+      const refusal = asCoreError(error);
+      await auditRefusal(app.deps, actor, command.name, refusal);
+      return fail(refusal);
+    }
+    const progress = !json && io.isTTY ? progressPrinter(io) : undefined;
+    const result = await runCommand(app.deps, command, actor, input, progress ? { progress } : {});
+    if (progress) io.stderr('\r\x1b[K');
+    if (json) io.stdout(JSON.stringify({ ok: true, command: command.name, result }, null, 2) + '\n');
+    else io.stdout(render(command.name, result) + '\n');
+    return 0;
+  } catch (error) {
+    const coreError = asCoreError(error);
+    if (coreError.code === 'INTERNAL' && coreError.cause) io.stderr(`${String((coreError.cause as Error).stack ?? coreError.cause)}\n`);
+    return fail(coreError);
+  } finally {
+    await app.close();
+  }
+}
+
+function progressPrinter(io: CliIo) {
+  return (event: { phase: string; done: number; total?: number; message?: string }) => {
+    const total = event.total ? `/${event.total}` : '';
+    io.stderr(`\r\x1b[K${event.phase}: ${event.done}${total} numbers${event.message ? ` (${event.message})` : ''}`);
+  };
+}
+
+function render(name: string, result: unknown): string {
+  return renderers[name]?.(result as never) ?? JSON.stringify(result, null, 2);
+}
+
+async function migrateCommand(io: CliIo, json: boolean): Promise<number> {
+  try {
+    const config = loadConfig(io.env);
+    const { migrate } = await import('../store/migrate.js');
+    let executor;
+    let where: string;
+    if (config.databaseUrl) {
+      const { openPostgresExecutor } = await import('../store/postgres-store.js');
+      executor = openPostgresExecutor({ url: config.databaseUrl, max: 1 });
+      const url = new URL(config.databaseUrl);
+      where = `postgres (${url.hostname}${url.pathname})`;
+    } else {
+      const { openPgliteExecutor } = await import('../store/pglite-store.js');
+      executor = await openPgliteExecutor({ dataDir: config.dataDir });
+      where = `embedded (${config.dataDir})`;
+    }
+    try {
+      const applied = await migrate(executor);
+      if (json) io.stdout(JSON.stringify({ ok: true, command: 'migrate', result: { database: where, applied } }) + '\n');
+      else io.stdout(applied.length ? `Applied ${applied.join(', ')} to ${where}.\n` : `${where} is up to date.\n`);
+      return 0;
+    } finally {
+      await executor.close();
+    }
+  } catch (error) {
+    const coreError = asCoreError(error);
+    if (json) io.stdout(JSON.stringify({ ok: false, error: { code: coreError.code, message: coreError.message } }) + '\n');
+    else io.stderr(`error: ${coreError.message}${coreError.code === 'INTERNAL' && coreError.cause ? ` (${String(coreError.cause)})` : ''}\n`);
+    return EXIT_CODES[coreError.code];
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Test databases: PGlite from the shared migrated template (always), and a fresh PostgreSQL
+ * database per call on the server TEST_DATABASE_URL names (when it is set).
+ */
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { SqlStore } from '../../src/store/sql-store.js';
+import { openPgliteStore } from '../../src/store/pglite-store.js';
+import { openPostgresStore } from '../../src/store/postgres-store.js';
+
+let template: Blob | undefined;
+
+export async function freshPglite(): Promise<SqlStore> {
+  template ??= new Blob([readFileSync(inject('pgliteTemplate'))]);
+  return openPgliteStore({ loadDataDir: template, skipMigrate: true });
+}
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+
+let counter = 0;
+
+/** A new, empty, migrated database on the test server; dropped by the returned store's close(). */
+export async function freshPostgres(): Promise<SqlStore> {
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `switchboard_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const store = await openPostgresStore({ url: url.toString(), max: 20 });
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  };
+  return store;
+}
+
+/** The stores every contract and race test runs on: PGlite always, PostgreSQL when configured. */
+export const STORES: Array<{ name: string; make: () => Promise<SqlStore>; skip: boolean }> = [
+  { name: 'pglite', make: freshPglite, skip: false },
+  { name: 'postgres', make: freshPostgres, skip: !TEST_DATABASE_URL },
+];
