@@ -261,8 +261,8 @@ function operationRules(spec: Json): OperationRule[] {
             );
           }
         } else {
-          queryKeys.add(name);
-          if (schema.type === 'array') queryKeys.add(`${name}[]`);
+          queryKeys?.add(name);
+          if (schema.type === 'array') queryKeys?.add(`${name}[]`);
           if (schema.type === 'object' && param.explode !== false) {
             // form-style exploded object: its properties become top-level keys
             const props = properties(schema);
