@@ -43,7 +43,7 @@ export function createSandboxAgents(platform: Platform, options: SandboxAgentsOp
 
   async function enter(operation: string): Promise<void> {
     await faults.delay();
-    const fault = faults.draw(['rate_limit', 'server_error', 'timeout', 'malformed']);
+    const fault = faults.draw(['rate_limit', 'server_error', 'timeout', 'malformed'], operation);
     if (fault && fault !== 'pending') throw faults.error(fault, operation);
   }
 

@@ -71,7 +71,7 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
 
   async function enter(operation: string, allowed: readonly FaultKind[] = ['rate_limit', 'server_error', 'timeout', 'malformed']): Promise<FaultKind | null> {
     await faults.delay();
-    const fault = faults.draw(allowed);
+    const fault = faults.draw(allowed, operation);
     if (fault && fault !== 'pending' && operation !== 'order') throw faults.error(fault, operation);
     return fault;
   }

@@ -13,6 +13,8 @@ export interface FaultOptions {
   faults?: readonly FaultKind[];
   /** Seed for the fault draws, so that a run can be repeated. */
   seed?: number;
+  /** Only these operations draw faults (e.g. ['order']); all by default. */
+  operations?: readonly string[];
 }
 
 /** mulberry32: a small, fast, seedable generator; plenty for drawing faults. */
@@ -45,7 +47,8 @@ export class FaultInjector {
   }
 
   /** Draws a fault for this call, or none. `allowed` narrows the kinds for the operation. */
-  draw(allowed: readonly FaultKind[] = FAULT_KINDS): FaultKind | null {
+  draw(allowed: readonly FaultKind[] = FAULT_KINDS, operation?: string): FaultKind | null {
+    if (operation && this.options.operations && !this.options.operations.includes(operation)) return null;
     const rate = this.options.faultRate ?? 0;
     if (rate <= 0 || this.random() >= rate) return null;
     const kinds = (this.options.faults ?? FAULT_KINDS).filter((kind) => allowed.includes(kind));
