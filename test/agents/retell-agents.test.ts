@@ -192,6 +192,31 @@ describe('retell adapter scenarios', () => {
     expect(JSON.stringify(error) + String((error as Error).message)).not.toContain(RETELL_TEST_KEY);
   });
 
+  it('honours RETELL_BASE_URL exactly: plain http and a path prefix', async () => {
+    const seen: string[] = [];
+    const record: typeof fetch = async (url) => {
+      seen.push(String(url));
+      return new Response(
+        JSON.stringify({ agent_id: 'agent_sales_0002', agent_name: 'Sales desk' }),
+        {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        },
+      );
+    };
+    const agents = createRetellAgents({
+      apiKey: RETELL_TEST_KEY,
+      baseUrl: 'http://proxy.test:8080/retell',
+      maxRetries: 0,
+      fetch: record,
+    });
+    expect(await agents.getAgent('agent_sales_0002')).toMatchObject({
+      id: 'agent_sales_0002',
+      name: 'Sales desk',
+    });
+    expect(seen).toEqual(['http://proxy.test:8080/retell/get-agent/agent_sales_0002']);
+  });
+
   it('an unreachable platform is UNAVAILABLE', async () => {
     const s = await start();
     const url = s.url;
