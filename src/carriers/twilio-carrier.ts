@@ -152,7 +152,7 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
     if (isRestException(error)) {
       const vendorCode = String(error.code ?? error.status);
       const message = scrub(
-        `Twilio ${action}: ${error.message} (HTTP ${error.status}${error.code ? `, error ${error.code}` : ''})`,
+        `Twilio ${action}: ${error.message || 'no message'} (HTTP ${error.status}${error.code ? `, error ${error.code}` : ''})`,
       );
       const code =
         error.status === 404
@@ -343,10 +343,10 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
 
     async search(criteria, signal) {
       signal?.throwIfAborted();
-      const [records, price] = await Promise.all([
+      const [records, price] = await both(
         call('search', () => searchAvailable(criteria)),
         priceOf(criteria.country, criteria.numberType),
-      ]);
+      );
       return records
         .slice(0, criteria.limit)
         .map((r) => toOffer(r, criteria.numberType, criteria.country, price, null));
@@ -362,10 +362,10 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
         features: [],
         limit: 20,
       };
-      const [records, price] = await Promise.all([
+      const [records, price] = await both(
         call('check', () => searchAvailable(criteria)),
         priceOf(country, numberType),
-      ]);
+      );
       const record = records.find((r) => r.phoneNumber === e164);
       return record ? toOffer(record, numberType, country, price, null) : null;
     },
@@ -567,6 +567,14 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
   }
 
   return carrier;
+}
+
+/** Like Promise.all for two, but settles both first: no request is left running behind an error. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
 }
 
 function alreadyOwned(e164: string, accountSid: string, owned: IncomingNumber): CoreError {
