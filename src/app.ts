@@ -29,21 +29,52 @@ export async function openStore(config: Config): Promise<{ store: Store; label: 
     return { store, label: `postgres (${url.hostname}${url.pathname})` };
   }
   if (config.env.SUPABASE_URL) {
-    throw new CoreError('UNAVAILABLE', 'The supabase-js store is not built yet (issue 7). Use DATABASE_URL with your Supabase connection string meanwhile.');
+    throw new CoreError(
+      'UNAVAILABLE',
+      'The supabase-js store is not built yet (issue 7). Use DATABASE_URL with your Supabase connection string meanwhile.',
+    );
   }
   const { openPgliteStore } = await import('./store/pglite-store.js');
   const dir = resolve(config.dataDir);
   return { store: await openPgliteStore({ dataDir: dir }), label: `embedded (${config.dataDir})` };
 }
 
-export function buildCarriers(config: Config): Partial<Record<CarrierName, Carrier>> {
+/**
+ * The carriers the configuration names; the sandbox only when no carrier key is set, so that
+ * someone with real keys never gets pretend numbers. Vendor SDKs load only when configured.
+ */
+export async function buildCarriers(
+  config: Config,
+): Promise<Partial<Record<CarrierName, Carrier>>> {
   const env = config.env;
-  if (env.TELNYX_API_KEY || env.TWILIO_ACCOUNT_SID) {
-    // Refuse rather than silently fall back to the sandbox: someone with real keys expects real numbers.
-    throw new CoreError('UNAVAILABLE', 'Telnyx and Twilio adapters are not built yet (issue 3). Unset TELNYX_API_KEY and TWILIO_ACCOUNT_SID to use the sandbox carrier.');
+  const carriers: Partial<Record<CarrierName, Carrier>> = {};
+  if (env.TELNYX_API_KEY) {
+    const { createTelnyxCarrier } = await import('./carriers/telnyx-carrier.js');
+    carriers.telnyx = createTelnyxCarrier({
+      apiKey: env.TELNYX_API_KEY,
+      ...(env.TELNYX_BASE_URL ? { baseUrl: env.TELNYX_BASE_URL } : {}),
+      ...(env.TELNYX_CONNECTION_ID ? { connectionId: env.TELNYX_CONNECTION_ID } : {}),
+      ...(env.TELNYX_MESSAGING_PROFILE_ID
+        ? { messagingProfileId: env.TELNYX_MESSAGING_PROFILE_ID }
+        : {}),
+    });
   }
-  const { latencyMs, faultRate, seed } = config.sandbox;
-  return { sandbox: createSandboxCarrier({ statePath: join(resolve(config.dataDir), 'sandbox-carrier.json'), latencyMs, faultRate, seed }) };
+  if (env.TWILIO_ACCOUNT_SID) {
+    throw new CoreError(
+      'UNAVAILABLE',
+      'The Twilio adapter is not wired in yet (issue 3). Unset TWILIO_ACCOUNT_SID.',
+    );
+  }
+  if (Object.keys(carriers).length === 0) {
+    const { latencyMs, faultRate, seed } = config.sandbox;
+    carriers.sandbox = createSandboxCarrier({
+      statePath: join(resolve(config.dataDir), 'sandbox-carrier.json'),
+      latencyMs,
+      faultRate,
+      seed,
+    });
+  }
+  return carriers;
 }
 
 export function buildAgents(config: Config): Partial<Record<Platform, VoiceAgents>> {
@@ -53,9 +84,17 @@ export function buildAgents(config: Config): Partial<Record<Platform, VoiceAgent
   for (const platform of ['retell', 'vapi'] as const) {
     const key = platform === 'retell' ? env.RETELL_API_KEY : env.VAPI_API_KEY;
     if (key) {
-      throw new CoreError('UNAVAILABLE', `The ${platform} adapter is not built yet (issue 4). Unset ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'} to use the sandbox agents.`);
+      throw new CoreError(
+        'UNAVAILABLE',
+        `The ${platform} adapter is not built yet (issue 4). Unset ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'} to use the sandbox agents.`,
+      );
     }
-    agents[platform] = createSandboxAgents(platform, { statePath: join(resolve(config.dataDir), `sandbox-${platform}.json`), latencyMs, faultRate, seed });
+    agents[platform] = createSandboxAgents(platform, {
+      statePath: join(resolve(config.dataDir), `sandbox-${platform}.json`),
+      latencyMs,
+      faultRate,
+      seed,
+    });
   }
   return agents;
 }
@@ -63,18 +102,23 @@ export function buildAgents(config: Config): Partial<Record<Platform, VoiceAgent
 /** The configured secret values, for masking wherever text might carry them. */
 export function secretValues(config: Config): string[] {
   const env = config.env as Record<string, unknown>;
-  return SECRET_VARIABLES.map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value !== '');
+  return SECRET_VARIABLES.map((name) => env[name]).filter(
+    (value): value is string => typeof value === 'string' && value !== '',
+  );
 }
 
 export async function openApp(config: Config): Promise<App> {
-  const carriers = buildCarriers(config);
+  const carriers = await buildCarriers(config);
   const agents = buildAgents(config);
   const { store, label } = await openStore(config);
   try {
     // The members table mirrors the configured roles, for people who read the data directly.
     const { approvers, admins } = config.policy;
     for (const id of new Set([...approvers, ...admins])) {
-      const roles = [...(approvers.includes(id) ? (['approver'] as const) : []), ...(admins.includes(id) ? (['admin'] as const) : [])];
+      const roles = [
+        ...(approvers.includes(id) ? (['approver'] as const) : []),
+        ...(admins.includes(id) ? (['admin'] as const) : []),
+      ];
       const member = await store.getMember(id);
       if (!member || member.roles.join() !== roles.join()) await store.setMemberRoles(id, roles);
     }

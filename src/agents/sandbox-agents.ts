@@ -36,10 +36,20 @@ export interface SandboxVoiceAgents extends VoiceAgents {
   state(): SandboxAgentsState;
 }
 
-export function createSandboxAgents(platform: Platform, options: SandboxAgentsOptions = {}): SandboxVoiceAgents {
-  const store = new StateFile<SandboxAgentsState>(options.statePath, () => ({ links: {}, sequence: 0 }));
+export function createSandboxAgents(
+  platform: Platform,
+  options: SandboxAgentsOptions = {},
+): SandboxVoiceAgents {
+  const store = new StateFile<SandboxAgentsState>(options.statePath, () => ({
+    links: {},
+    sequence: 0,
+  }));
   const faults = new FaultInjector(`sandbox ${platform}`, options);
-  const agents: Agent[] = SANDBOX_AGENTS[platform].map((agent) => ({ ...agent, platform, sandbox: true }));
+  const agents: Agent[] = SANDBOX_AGENTS[platform].map((agent) => ({
+    ...agent,
+    platform,
+    sandbox: true,
+  }));
 
   async function enter(operation: string): Promise<void> {
     await faults.delay();

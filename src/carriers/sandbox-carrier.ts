@@ -5,7 +5,13 @@
  */
 import { CoreError } from '../core/errors.js';
 import { nanpAreaCode } from '../core/phone.js';
-import type { Carrier, OrderLookup, OrderOutcome, OwnedNumber, SearchCriteria } from '../core/ports.js';
+import type {
+  Carrier,
+  OrderLookup,
+  OrderOutcome,
+  OwnedNumber,
+  SearchCriteria,
+} from '../core/ports.js';
 import type { AvailableNumber, NumberRecord } from '../core/types.js';
 import type { FaultKind, FaultOptions } from '../sandbox/faults.js';
 import { FaultInjector } from '../sandbox/faults.js';
@@ -39,7 +45,12 @@ export interface SandboxCarrierState {
 export function initialSandboxCarrierState(): SandboxCarrierState {
   const owned: Record<string, OwnedEntry> = {};
   SANDBOX_OWNED.forEach((e164, index) => {
-    owned[e164] = { carrierRef: `sbx-pn-${index + 1}`, orderRef: null, reference: null, boughtAt: '2026-01-05T12:00:00.000Z' };
+    owned[e164] = {
+      carrierRef: `sbx-pn-${index + 1}`,
+      orderRef: null,
+      reference: null,
+      boughtAt: '2026-01-05T12:00:00.000Z',
+    };
   });
   return { owned, orders: {}, holds: {}, takenElsewhere: [], sequence: 100 };
 }
@@ -69,7 +80,10 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
   const catalogue = sandboxCatalogue();
   const pageSize = options.pageSize ?? 100;
 
-  async function enter(operation: string, allowed: readonly FaultKind[] = ['rate_limit', 'server_error', 'timeout', 'malformed']): Promise<FaultKind | null> {
+  async function enter(
+    operation: string,
+    allowed: readonly FaultKind[] = ['rate_limit', 'server_error', 'timeout', 'malformed'],
+  ): Promise<FaultKind | null> {
     await faults.delay();
     const fault = faults.draw(allowed, operation);
     if (fault && fault !== 'pending' && operation !== 'order') throw faults.error(fault, operation);
@@ -79,16 +93,20 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
   function unavailable(state: SandboxCarrierState, e164: string, reference?: string): boolean {
     if (state.owned[e164] || state.takenElsewhere.includes(e164)) return true;
     const now = Date.now();
-    return Object.values(state.holds).some((hold) => hold.e164 === e164 && Date.parse(hold.until) > now && hold.reference !== reference);
+    return Object.values(state.holds).some(
+      (hold) => hold.e164 === e164 && Date.parse(hold.until) > now && hold.reference !== reference,
+    );
   }
 
   function matches(entry: AvailableNumber, criteria: SearchCriteria): boolean {
     if (entry.numberType !== criteria.numberType) return false;
     if (entry.country !== criteria.country && criteria.numberType !== 'toll-free') return false;
     if (criteria.areaCode && nanpAreaCode(entry.e164) !== criteria.areaCode) return false;
-    if (criteria.locality && entry.locality?.toLowerCase() !== criteria.locality.toLowerCase()) return false;
+    if (criteria.locality && entry.locality?.toLowerCase() !== criteria.locality.toLowerCase())
+      return false;
     if (criteria.region && entry.region !== criteria.region) return false;
-    if (criteria.contains && !entry.e164.slice(2).includes(criteria.contains.replace(/\*/g, ''))) return false;
+    if (criteria.contains && !entry.e164.slice(2).includes(criteria.contains.replace(/\*/g, '')))
+      return false;
     return criteria.features.every((feature) => entry.features.includes(feature));
   }
 
@@ -130,7 +148,11 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
       return store.update((state) => {
         if (unavailable(state, e164, reference)) return null;
         const holdRef = `sbx-hold-${++state.sequence}`;
-        state.holds[holdRef] = { e164, reference, until: new Date(Date.now() + HOLD_MINUTES * 60_000).toISOString() };
+        state.holds[holdRef] = {
+          e164,
+          reference,
+          until: new Date(Date.now() + HOLD_MINUTES * 60_000).toISOString(),
+        };
         return holdRef;
       });
     },
@@ -141,7 +163,13 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
     },
 
     async order(e164, { reference }): Promise<OrderOutcome> {
-      const fault = await enter('order', ['rate_limit', 'server_error', 'timeout', 'malformed', 'pending']);
+      const fault = await enter('order', [
+        'rate_limit',
+        'server_error',
+        'timeout',
+        'malformed',
+        'pending',
+      ]);
       // Faults that strike before the carrier acts: nothing happened, safe to retry.
       if (fault === 'rate_limit' || fault === 'server_error') throw faults.error(fault, 'order');
       const outcome = await store.update((state): OrderOutcome => {
@@ -149,24 +177,45 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
         if (existing) {
           // The same reference twice is the same order: carriers dedupe on it, and so do we.
           const entry = state.owned[existing.e164];
-          if (existing.status === 'success' && entry) return { status: 'bought', number: bought(existing.e164, entry), orderRef: existing.orderRef };
-          if (existing.status === 'pending') return { status: 'pending', orderRef: existing.orderRef };
+          if (existing.status === 'success' && entry)
+            return {
+              status: 'bought',
+              number: bought(existing.e164, entry),
+              orderRef: existing.orderRef,
+            };
+          if (existing.status === 'pending')
+            return { status: 'pending', orderRef: existing.orderRef };
         }
         if (!catalogue.has(e164) || unavailable(state, e164, reference)) {
           return { status: 'taken', message: `${e164} is no longer available` };
         }
         const orderRef = `sbx-order-${++state.sequence}`;
         const pending = fault === 'pending';
-        state.orders[orderRef] = { orderRef, reference, e164, status: pending ? 'pending' : 'success', createdAt: new Date().toISOString() };
-        for (const [ref, hold] of Object.entries(state.holds)) if (hold.e164 === e164) delete state.holds[ref];
+        state.orders[orderRef] = {
+          orderRef,
+          reference,
+          e164,
+          status: pending ? 'pending' : 'success',
+          createdAt: new Date().toISOString(),
+        };
+        for (const [ref, hold] of Object.entries(state.holds))
+          if (hold.e164 === e164) delete state.holds[ref];
         if (pending) return { status: 'pending', orderRef };
-        const entry: OwnedEntry = { carrierRef: `sbx-pn-${++state.sequence}`, orderRef, reference, boughtAt: new Date().toISOString() };
+        const entry: OwnedEntry = {
+          carrierRef: `sbx-pn-${++state.sequence}`,
+          orderRef,
+          reference,
+          boughtAt: new Date().toISOString(),
+        };
         state.owned[e164] = entry;
         return { status: 'bought', number: bought(e164, entry), orderRef };
       });
       // Faults that strike after the carrier acted: the order exists, but the answer is lost.
       if (fault === 'timeout' || fault === 'malformed') {
-        throw new CoreError('UNAVAILABLE', `sandbox carrier order: ${fault === 'timeout' ? 'no answer (timeout)' : 'the answer could not be read'}; the order may have gone through`);
+        throw new CoreError(
+          'UNAVAILABLE',
+          `sandbox carrier order: ${fault === 'timeout' ? 'no answer (timeout)' : 'the answer could not be read'}; the order may have gone through`,
+        );
       }
       return outcome;
     },
@@ -174,15 +223,23 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
     async lookupOrder(reference, e164, orderRef): Promise<OrderLookup> {
       await enter('order lookup');
       return store.update((state): OrderLookup => {
-        const order = (orderRef && state.orders[orderRef]) || Object.values(state.orders).find((o) => o.reference === reference);
+        const order =
+          (orderRef && state.orders[orderRef]) ||
+          Object.values(state.orders).find((o) => o.reference === reference);
         if (!order) return { status: 'not-found' };
         if (order.status === 'pending') {
           // A pending sandbox order completes the next time anyone asks about it.
           order.status = 'success';
-          state.owned[order.e164] = { carrierRef: `sbx-pn-${++state.sequence}`, orderRef: order.orderRef, reference, boughtAt: new Date().toISOString() };
+          state.owned[order.e164] = {
+            carrierRef: `sbx-pn-${++state.sequence}`,
+            orderRef: order.orderRef,
+            reference,
+            boughtAt: new Date().toISOString(),
+          };
         }
         const entry = state.owned[order.e164];
-        if (order.status === 'failure' || !entry) return { status: 'failed', message: `order ${order.orderRef} failed` };
+        if (order.status === 'failure' || !entry)
+          return { status: 'failed', message: `order ${order.orderRef} failed` };
         void e164;
         return { status: 'bought', number: bought(order.e164, entry), orderRef: order.orderRef };
       });
@@ -192,7 +249,10 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
       await enter('release');
       await store.update((state) => {
         if (!state.owned[number.e164]) {
-          throw new CoreError('NOT_FOUND', `sandbox carrier: ${number.e164} is not in the account (already released?). Run sync to refresh.`);
+          throw new CoreError(
+            'NOT_FOUND',
+            `sandbox carrier: ${number.e164} is not in the account (already released?). Run sync to refresh.`,
+          );
         }
         delete state.owned[number.e164];
       });
@@ -229,7 +289,13 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
       // A large pretend account for benchmarks, generated page by page, never held whole.
       for (let i = 0; i < (options.extraOwned ?? 0); i++) {
         const e164 = `+1650${String(2000000 + i).padStart(7, '0')}`;
-        page.push({ ...toRow(e164, `sbx-bulk-${i}`), region: 'CA', locality: 'Palo Alto', monthlyCost: 1, upfrontCost: 1 });
+        page.push({
+          ...toRow(e164, `sbx-bulk-${i}`),
+          region: 'CA',
+          locality: 'Palo Alto',
+          monthlyCost: 1,
+          upfrontCost: 1,
+        });
         if (page.length >= pageSize) {
           await enter('list owned');
           yield page;

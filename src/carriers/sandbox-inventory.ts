@@ -6,11 +6,31 @@
 import { lookupAreaCode } from '../core/area-codes.js';
 import type { AvailableNumber, Feature, NumberType } from '../core/types.js';
 
-export const SANDBOX_AREA_CODES = ['415', '212', '312', '213', '512', '206', '305', '617', '303', '404', '416', '604', '514'] as const;
+export const SANDBOX_AREA_CODES = [
+  '415',
+  '212',
+  '312',
+  '213',
+  '512',
+  '206',
+  '305',
+  '617',
+  '303',
+  '404',
+  '416',
+  '604',
+  '514',
+] as const;
 export const SANDBOX_TOLL_FREE = ['800', '888', '844'] as const;
 
 /** Numbers the sandbox account already owns: `sync` imports them into the pool. */
-export const SANDBOX_OWNED = ['+14155550142', '+12125550117', '+13125550123', '+14165550150', '+18005550199'] as const;
+export const SANDBOX_OWNED = [
+  '+14155550142',
+  '+12125550117',
+  '+13125550123',
+  '+14165550150',
+  '+18005550199',
+] as const;
 
 function offer(code: string, line: number, numberType: NumberType): AvailableNumber {
   const place = lookupAreaCode(code);

@@ -42,7 +42,9 @@ const defaultIo = (): CliIo => ({
 
 const VERSION = '0.1.0';
 
-const OTHER_COMMANDS: Array<[string, string]> = [['migrate', 'Create or update the database schema (safe to run twice)']];
+const OTHER_COMMANDS: Array<[string, string]> = [
+  ['migrate', 'Create or update the database schema (safe to run twice)'],
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
@@ -52,7 +54,10 @@ function help(): string {
     'Usage: switchboard <command> [args] [--json] [--as <member id>]',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.effect === 'spend' ? ' [spends money]' : ''}`),
+    ...commands.map(
+      (c) =>
+        `  ${c.name.padEnd(width)}  ${c.summary}${c.effect === 'spend' ? ' [spends money]' : ''}`,
+    ),
     ...OTHER_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
     '',
     'Options:',
@@ -72,7 +77,9 @@ function commandHelp(command: AnyCommand): string {
     `${command.summary}.`,
     '',
     `Usage: switchboard ${command.usage}`,
-    ...(flags.length ? ['', `Options: ${flags.map((f) => `--${f}`).join(', ')}, --json, --as <member id>`] : []),
+    ...(flags.length
+      ? ['', `Options: ${flags.map((f) => `--${f}`).join(', ')}, --json, --as <member id>`]
+      : []),
     '',
     'Examples:',
     ...command.examples.map((example) => `  switchboard ${example}`),
@@ -97,7 +104,8 @@ function takeGlobals(argv: string[]): Globals {
     else if (arg === '--version' || arg === '-v') globals.version = true;
     else if (arg === '--as') {
       const value = argv[++i];
-      if (value === undefined) throw new CoreError('INVALID_INPUT', '--as needs a member id, e.g. --as U01ALICE');
+      if (value === undefined)
+        throw new CoreError('INVALID_INPUT', '--as needs a member id, e.g. --as U01ALICE');
       globals.as = value;
     } else if (arg.startsWith('--as=')) globals.as = arg.slice(5);
     else globals.words.push(arg);
@@ -106,9 +114,13 @@ function takeGlobals(argv: string[]): Globals {
 }
 
 function actorFor(as: string | undefined): Actor {
-  if (as === undefined) return { id: 'local', surface: 'cli', displayName: 'local operator', extraRoles: ['admin'] };
+  if (as === undefined)
+    return { id: 'local', surface: 'cli', displayName: 'local operator', extraRoles: ['admin'] };
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(as)) {
-    throw new CoreError('INVALID_INPUT', `"${as}" is not a member id. Use a Slack user id such as U01ALICE.`);
+    throw new CoreError(
+      'INVALID_INPUT',
+      `"${as}" is not a member id. Use a Slack user id such as U01ALICE.`,
+    );
   }
   return { id: as, surface: 'cli' };
 }
@@ -121,7 +133,17 @@ async function defaultOpenApp(env: Record<string, string | undefined>): Promise<
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let json = false;
   const fail = (error: CoreError): number => {
-    if (json) io.stdout(JSON.stringify({ ok: false, error: { code: error.code, message: error.message, ...(error.vendorCode ? { vendorCode: error.vendorCode } : {}) } }) + '\n');
+    if (json)
+      io.stdout(
+        JSON.stringify({
+          ok: false,
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.vendorCode ? { vendorCode: error.vendorCode } : {}),
+          },
+        }) + '\n',
+      );
     else io.stderr(`error: ${error.message}\n`);
     return EXIT_CODES[error.code];
   };
@@ -166,7 +188,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   }
   try {
     if (!command) {
-      const error = new CoreError('INVALID_INPUT', `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), 'migrate'].join(', ')}. See: switchboard --help`);
+      const error = new CoreError(
+        'INVALID_INPUT',
+        `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), 'migrate'].join(', ')}. See: switchboard --help`,
+      );
       await auditRefusal(app.deps, actor, name, error);
       return fail(error);
     }
@@ -181,12 +206,14 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     const progress = !json && io.isTTY ? progressPrinter(io) : undefined;
     const result = await runCommand(app.deps, command, actor, input, progress ? { progress } : {});
     if (progress) io.stderr('\r\x1b[K');
-    if (json) io.stdout(JSON.stringify({ ok: true, command: command.name, result }, null, 2) + '\n');
+    if (json)
+      io.stdout(JSON.stringify({ ok: true, command: command.name, result }, null, 2) + '\n');
     else io.stdout(render(command.name, result) + '\n');
     return 0;
   } catch (error) {
     const coreError = asCoreError(error);
-    if (coreError.code === 'INTERNAL' && coreError.cause) io.stderr(`${String((coreError.cause as Error).stack ?? coreError.cause)}\n`);
+    if (coreError.code === 'INTERNAL' && coreError.cause)
+      io.stderr(`${String((coreError.cause as Error).stack ?? coreError.cause)}\n`);
     return fail(coreError);
   } finally {
     await app.close();
@@ -196,7 +223,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 function progressPrinter(io: CliIo) {
   return (event: { phase: string; done: number; total?: number; message?: string }) => {
     const total = event.total ? `/${event.total}` : '';
-    io.stderr(`\r\x1b[K${event.phase}: ${event.done}${total} numbers${event.message ? ` (${event.message})` : ''}`);
+    io.stderr(
+      `\r\x1b[K${event.phase}: ${event.done}${total} numbers${event.message ? ` (${event.message})` : ''}`,
+    );
   };
 }
 
@@ -222,16 +251,32 @@ async function migrateCommand(io: CliIo, json: boolean): Promise<number> {
     }
     try {
       const applied = await migrate(executor);
-      if (json) io.stdout(JSON.stringify({ ok: true, command: 'migrate', result: { database: where, applied } }) + '\n');
-      else io.stdout(applied.length ? `Applied ${applied.join(', ')} to ${where}.\n` : `${where} is up to date.\n`);
+      if (json)
+        io.stdout(
+          JSON.stringify({ ok: true, command: 'migrate', result: { database: where, applied } }) +
+            '\n',
+        );
+      else
+        io.stdout(
+          applied.length
+            ? `Applied ${applied.join(', ')} to ${where}.\n`
+            : `${where} is up to date.\n`,
+        );
       return 0;
     } finally {
       await executor.close();
     }
   } catch (error) {
     const coreError = asCoreError(error);
-    if (json) io.stdout(JSON.stringify({ ok: false, error: { code: coreError.code, message: coreError.message } }) + '\n');
-    else io.stderr(`error: ${coreError.message}${coreError.code === 'INTERNAL' && coreError.cause ? ` (${String(coreError.cause)})` : ''}\n`);
+    if (json)
+      io.stdout(
+        JSON.stringify({ ok: false, error: { code: coreError.code, message: coreError.message } }) +
+          '\n',
+      );
+    else
+      io.stderr(
+        `error: ${coreError.message}${coreError.code === 'INTERNAL' && coreError.cause ? ` (${String(coreError.cause)})` : ''}\n`,
+      );
     return EXIT_CODES[coreError.code];
   }
 }

@@ -10,12 +10,16 @@ import type { SyncResult } from '../core/commands/sync.js';
 import type { Agent } from '../core/ports.js';
 import { table } from './table.js';
 
-const when = (date: Date | null) => (date ? date.toISOString().replace('T', ' ').slice(0, 16) + 'Z' : '');
-const place = (n: { locality: string | null; region: string | null }) => [n.locality, n.region].filter(Boolean).join(', ');
+const when = (date: Date | null) =>
+  date ? date.toISOString().replace('T', ' ').slice(0, 16) + 'Z' : '';
+const place = (n: { locality: string | null; region: string | null }) =>
+  [n.locality, n.region].filter(Boolean).join(', ');
 const carrierLabel = (carrier: string) => (carrier === 'sandbox' ? 'sandbox' : carrier);
 
 function sandboxNote(sandbox: boolean): string {
-  return sandbox ? '\n(sandbox carrier: pretend numbers for trying Switchboard; nothing is really bought. Set TELNYX_API_KEY or TWILIO_ACCOUNT_SID for real numbers.)' : '';
+  return sandbox
+    ? '\n(sandbox carrier: pretend numbers for trying Switchboard; nothing is really bought. Set TELNYX_API_KEY or TWILIO_ACCOUNT_SID for real numbers.)'
+    : '';
 }
 
 function requestLine(request: PurchaseRequest): string {
@@ -74,8 +78,17 @@ export const renderers: Record<string, (result: never) => string> = {
   search: (r: SearchResult) => {
     const head = `${r.quotes.length} number${r.quotes.length === 1 ? '' : 's'} in ${r.described}, cheapest first:`;
     const skipped = r.skipped.map((s) => `\n(${s.carrier} left out: ${s.reason})`).join('');
-    if (r.quotes.length === 0) return `No numbers available in ${r.described}. Try a nearby area code or fewer --features.${skipped}${sandboxNote(r.sandbox)}`;
-    const rows = r.quotes.map((q) => [q.e164, place(q), carrierLabel(q.carrier), q.features.join(','), formatMoney(q.monthlyCost, q.currency), formatMoney(q.upfrontCost, q.currency), q.id]);
+    if (r.quotes.length === 0)
+      return `No numbers available in ${r.described}. Try a nearby area code or fewer --features.${skipped}${sandboxNote(r.sandbox)}`;
+    const rows = r.quotes.map((q) => [
+      q.e164,
+      place(q),
+      carrierLabel(q.carrier),
+      q.features.join(','),
+      formatMoney(q.monthlyCost, q.currency),
+      formatMoney(q.upfrontCost, q.currency),
+      q.id,
+    ]);
     return `${head}\n\n${table(['NUMBER', 'PLACE', 'CARRIER', 'FEATURES', 'MONTHLY', 'UPFRONT', 'QUOTE'], rows, ['left', 'left', 'left', 'left', 'right', 'right', 'left'])}\n\nBuy one with: switchboard buy <number> --reason "…"  (quotes hold their price until ${when(r.quotes[0]?.expiresAt ?? null)})${skipped}${sandboxNote(r.sandbox)}`;
   },
   buy: (r: BuyResult) => {
@@ -86,37 +99,68 @@ export const renderers: Record<string, (result: never) => string> = {
         ? `Bought ${what}: approved by policy (under the auto-approve threshold) and assigned to ${r.request.requester}. Request ${r.request.id}.`
         : `Request ${r.request.id} for ${what} was approved by policy but ${describeRequestState(r.request)}`;
     }
-    const approvers = r.approvers.length > 0 ? r.approvers.join(', ') : 'nobody yet: set SWITCHBOARD_APPROVERS';
+    const approvers =
+      r.approvers.length > 0 ? r.approvers.join(', ') : 'nobody yet: set SWITCHBOARD_APPROVERS';
     return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; approvers: ${approvers}.\nAn approver runs: switchboard approve ${r.request.id}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
   },
   approve: (r: DecisionResult) =>
     r.number
       ? `Approved ${r.request.id}: bought ${r.number.e164} (${place(r.number)}, ${carrierLabel(r.number.carrier)}) for ${formatMoney(r.request.monthlyCost, r.request.currency)}/mo and assigned it to ${r.request.requester}.`
       : `Approved ${r.request.id}, but the purchase ${describeRequestState(r.request)}`,
-  deny: (r: DecisionResult) => `Denied ${r.request.id} (${r.request.e164}) for ${r.request.requester}.${r.request.decisionNote ? ` Reason: ${r.request.decisionNote}` : ''}`,
+  deny: (r: DecisionResult) =>
+    `Denied ${r.request.id} (${r.request.e164}) for ${r.request.requester}.${r.request.decisionNote ? ` Reason: ${r.request.decisionNote}` : ''}`,
   requests: (r: { scope: string; requests: PurchaseRequest[] }) =>
     r.requests.length === 0
       ? `No ${r.scope === 'all' ? '' : `${r.scope} `}requests.`
       : table(
           ['REQUEST', 'STATUS', 'NUMBER', 'REQUESTER', 'MONTHLY', 'CREATED', 'NOTE'],
-          r.requests.map((q) => [q.id, q.status, q.e164, q.requester, formatMoney(q.monthlyCost, q.currency), when(q.createdAt), q.status === 'pending' ? `expires ${when(q.expiresAt)}` : q.status === 'done' ? '' : (q.errorMessage ?? q.decisionNote ?? '').slice(0, 60)]),
+          r.requests.map((q) => [
+            q.id,
+            q.status,
+            q.e164,
+            q.requester,
+            formatMoney(q.monthlyCost, q.currency),
+            when(q.createdAt),
+            q.status === 'pending'
+              ? `expires ${when(q.expiresAt)}`
+              : q.status === 'done'
+                ? ''
+                : (q.errorMessage ?? q.decisionNote ?? '').slice(0, 60),
+          ]),
           ['left', 'left', 'left', 'left', 'right', 'left', 'left'],
         ),
   request: (r: { request: PurchaseRequest }) =>
     `${requestLine(r.request)}\nrequested by ${r.request.requester} via ${r.request.surface} at ${when(r.request.createdAt)}${r.request.reason ? `: "${r.request.reason}"` : ''}\n${describeRequestState(r.request)}`,
   claim: (r: { number: NumberRecord; alreadyYours: boolean }) =>
-    r.alreadyYours ? `${r.number.e164} is already yours.` : `Claimed ${r.number.e164} (${place(r.number)}); it is now ${r.number.owner}'s.`,
+    r.alreadyYours
+      ? `${r.number.e164} is already yours.`
+      : `Claimed ${r.number.e164} (${place(r.number)}); it is now ${r.number.owner}'s.`,
   release: (r: { number: NumberRecord; unlinked: boolean }) =>
     `Released ${r.number.e164} at ${carrierLabel(r.number.carrier)}${r.unlinked ? ' (unlinked from its agent first)' : ''}. It is kept in the history as released.`,
   link: (r: { number: NumberRecord; changed: boolean }) =>
-    r.changed ? `Linked ${r.number.e164} to ${r.number.agent?.platform}:${r.number.agent?.agentId}.` : `${r.number.e164} was already linked to ${r.number.agent?.platform}:${r.number.agent?.agentId}.`,
-  unlink: (r: { number: NumberRecord; changed: boolean }) => (r.changed ? `Unlinked ${r.number.e164}.` : `${r.number.e164} was not linked.`),
+    r.changed
+      ? `Linked ${r.number.e164} to ${r.number.agent?.platform}:${r.number.agent?.agentId}.`
+      : `${r.number.e164} was already linked to ${r.number.agent?.platform}:${r.number.agent?.agentId}.`,
+  unlink: (r: { number: NumberRecord; changed: boolean }) =>
+    r.changed ? `Unlinked ${r.number.e164}.` : `${r.number.e164} was not linked.`,
   list: (r: ListResult) => {
     if (r.numbers.length === 0) {
-      return r.scope === 'mine' ? 'You have no numbers. Claim one from the pool (list pool) or buy one (search 415).' : r.scope === 'pool' ? 'The pool is empty. An admin can import the carrier account with: sync' : 'No numbers yet. Import the carrier account with: sync';
+      return r.scope === 'mine'
+        ? 'You have no numbers. Claim one from the pool (list pool) or buy one (search 415).'
+        : r.scope === 'pool'
+          ? 'The pool is empty. An admin can import the carrier account with: sync'
+          : 'No numbers yet. Import the carrier account with: sync';
     }
-    const totals = r.totals.byOwner.map((t) => [t.owner === 'pool' ? '(pool)' : t.owner, String(t.count), formatMoney(t.monthly, r.totals.currency)]);
-    totals.push(['team', String(r.totals.team.count), formatMoney(r.totals.team.monthly, r.totals.currency)]);
+    const totals = r.totals.byOwner.map((t) => [
+      t.owner === 'pool' ? '(pool)' : t.owner,
+      String(t.count),
+      formatMoney(t.monthly, r.totals.currency),
+    ]);
+    totals.push([
+      'team',
+      String(r.totals.team.count),
+      formatMoney(r.totals.team.monthly, r.totals.currency),
+    ]);
     const sandbox = r.numbers.some((n) => n.carrier === 'sandbox');
     return `${numbersTable(r.numbers)}\n\nMonthly cost\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
   },
@@ -133,14 +177,34 @@ export const renderers: Record<string, (result: never) => string> = {
       `agent      ${n.agent ? `${n.agent.platform}:${n.agent.agentId} since ${when(n.agent.linkedAt)}` : 'not linked'}`,
       `source     ${n.source}${r.request ? ` (request ${r.request.id} by ${r.request.requester})` : ''}`,
     ];
-    return r.history.length > 0 ? `${lines.join('\n')}\n\nHistory\n${auditTable(r.history)}` : lines.join('\n');
+    return r.history.length > 0
+      ? `${lines.join('\n')}\n\nHistory\n${auditTable(r.history)}`
+      : lines.join('\n');
   },
   agents: (r: { agents: Agent[]; skipped: Array<{ platform: string; reason: string }> }) =>
-    `${table(['AGENT', 'NAME', 'PLATFORM'], r.agents.map((a) => [`${a.platform}:${a.id}`, a.name, a.sandbox ? `${a.platform} (sandbox)` : a.platform]))}${r.skipped.map((s) => `\n(${s.platform} left out: ${s.reason})`).join('')}\n\nLink a number with: switchboard link <number> <platform>:<agent id>`,
+    `${table(
+      ['AGENT', 'NAME', 'PLATFORM'],
+      r.agents.map((a) => [
+        `${a.platform}:${a.id}`,
+        a.name,
+        a.sandbox ? `${a.platform} (sandbox)` : a.platform,
+      ]),
+    )}${r.skipped.map((s) => `\n(${s.platform} left out: ${s.reason})`).join('')}\n\nLink a number with: switchboard link <number> <platform>:<agent id>`,
   sync: (r: SyncResult) => {
-    const rows = r.results.map((x) => [x.carrier, String(x.run.seen), String(x.run.new), String(x.run.updated), String(x.unchanged), String(x.run.missing)]);
-    const reconciled = r.reconciled.length > 0 ? `\nSettled ${r.reconciled.length} interrupted purchase(s): ${r.reconciled.map((q) => `${q.id} ${q.status}`).join(', ')}` : '';
+    const rows = r.results.map((x) => [
+      x.carrier,
+      String(x.run.seen),
+      String(x.run.new),
+      String(x.run.updated),
+      String(x.unchanged),
+      String(x.run.missing),
+    ]);
+    const reconciled =
+      r.reconciled.length > 0
+        ? `\nSettled ${r.reconciled.length} interrupted purchase(s): ${r.reconciled.map((q) => `${q.id} ${q.status}`).join(', ')}`
+        : '';
     return `Sync finished.\n${table(['CARRIER', 'SEEN', 'NEW', 'UPDATED', 'UNCHANGED', 'MISSING'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])}${reconciled}\nNew numbers are in the pool: list pool`;
   },
-  audit: (r: { events: AuditEvent[] }) => (r.events.length === 0 ? 'No audit events match.' : auditTable(r.events)),
+  audit: (r: { events: AuditEvent[] }) =>
+    r.events.length === 0 ? 'No audit events match.' : auditTable(r.events),
 };

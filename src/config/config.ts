@@ -8,7 +8,12 @@ import { CoreError } from '../core/errors.js';
 const list = z
   .string()
   .optional()
-  .transform((value) => (value ?? '').split(',').map((part) => part.trim()).filter(Boolean));
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  );
 
 const optionalNumber = (what: string) =>
   z
@@ -39,7 +44,10 @@ const url = z.string().url('must be a URL such as https://api.example.com').opti
 
 const envSchema = z.object({
   SWITCHBOARD_DATA_DIR: z.string().default('./.switchboard'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   SUPABASE_URL: url,
   SUPABASE_SERVICE_ROLE_KEY: z.string().optional(),
 
@@ -47,7 +55,10 @@ const envSchema = z.object({
   TELNYX_BASE_URL: url,
   TELNYX_CONNECTION_ID: z.string().optional(),
   TELNYX_MESSAGING_PROFILE_ID: z.string().optional(),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().optional(),
   TWILIO_API_KEY: z.string().optional(),
   TWILIO_API_SECRET: z.string().optional(),
@@ -121,23 +132,35 @@ export const SECRET_VARIABLES = [
 
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // Empty variables count as unset: `FOO=` in a .env file means "not configured".
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
     throw new CoreError('INVALID_INPUT', `Configuration problems:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
   const problems: string[] = [];
-  if (env.TWILIO_ACCOUNT_SID && !env.TWILIO_AUTH_TOKEN && !(env.TWILIO_API_KEY && env.TWILIO_API_SECRET)) {
-    problems.push('TWILIO_ACCOUNT_SID is set but neither TWILIO_AUTH_TOKEN nor TWILIO_API_KEY + TWILIO_API_SECRET is');
+  if (
+    env.TWILIO_ACCOUNT_SID &&
+    !env.TWILIO_AUTH_TOKEN &&
+    !(env.TWILIO_API_KEY && env.TWILIO_API_SECRET)
+  ) {
+    problems.push(
+      'TWILIO_ACCOUNT_SID is set but neither TWILIO_AUTH_TOKEN nor TWILIO_API_KEY + TWILIO_API_SECRET is',
+    );
   }
   if ((env.SUPABASE_URL === undefined) !== (env.SUPABASE_SERVICE_ROLE_KEY === undefined)) {
     problems.push('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY go together: set both or neither');
   }
   const rate = env.SWITCHBOARD_SANDBOX_FAULT_RATE;
-  if (rate !== null && rate > 1) problems.push('SWITCHBOARD_SANDBOX_FAULT_RATE: must be a share from 0 to 1');
-  if (problems.length > 0) throw new CoreError('INVALID_INPUT', `Configuration problems:\n  ${problems.join('\n  ')}`);
+  if (rate !== null && rate > 1)
+    problems.push('SWITCHBOARD_SANDBOX_FAULT_RATE: must be a share from 0 to 1');
+  if (problems.length > 0)
+    throw new CoreError('INVALID_INPUT', `Configuration problems:\n  ${problems.join('\n  ')}`);
 
   return {
     env,
@@ -148,7 +171,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       admins: env.SWITCHBOARD_ADMINS,
       allowSelfApproval: env.SWITCHBOARD_ALLOW_SELF_APPROVAL,
       autoApproveUnderMonthly: env.SWITCHBOARD_AUTO_APPROVE_UNDER,
-      memberNumberCap: env.SWITCHBOARD_MEMBER_NUMBER_CAP === null ? null : Math.floor(env.SWITCHBOARD_MEMBER_NUMBER_CAP),
+      memberNumberCap:
+        env.SWITCHBOARD_MEMBER_NUMBER_CAP === null
+          ? null
+          : Math.floor(env.SWITCHBOARD_MEMBER_NUMBER_CAP),
       monthlyBudget: env.SWITCHBOARD_MONTHLY_BUDGET,
       requestTtlMinutes: env.SWITCHBOARD_REQUEST_TTL_MINUTES ?? 24 * 60,
       quoteTtlMinutes: env.SWITCHBOARD_QUOTE_TTL_MINUTES ?? 30,

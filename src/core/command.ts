@@ -101,7 +101,15 @@ export async function runCommand<O>(
     return result;
   } catch (thrown) {
     const error = asCoreError(thrown);
-    await audit(deps, actor, command.name, isRefusal(error.code) ? 'refused' : 'failed', note, started, error);
+    await audit(
+      deps,
+      actor,
+      command.name,
+      isRefusal(error.code) ? 'refused' : 'failed',
+      note,
+      started,
+      error,
+    );
     throw error;
   }
 }
@@ -113,7 +121,15 @@ export async function auditRefusal(
   commandName: string,
   error: CoreError,
 ): Promise<void> {
-  await audit(deps, actor, commandName.slice(0, 40) || '(none)', 'refused', {}, performance.now(), error);
+  await audit(
+    deps,
+    actor,
+    commandName.slice(0, 40) || '(none)',
+    'refused',
+    {},
+    performance.now(),
+    error,
+  );
 }
 
 async function audit(

@@ -48,5 +48,7 @@ export function asCoreError(error: unknown): CoreError {
 
 /** Refusals are the user's to fix; failures are ours or a vendor's. The audit trail records which. */
 export function isRefusal(code: ErrorCode): boolean {
-  return code === 'INVALID_INPUT' || code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'CONFLICT';
+  return (
+    code === 'INVALID_INPUT' || code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'CONFLICT'
+  );
 }

@@ -32,7 +32,10 @@ export function tokenize(text: string): string[] {
     }
   }
   if (quote) {
-    throw new CoreError('INVALID_INPUT', `A ${quote} quote is not closed. Close it, or leave quotes out.`);
+    throw new CoreError(
+      'INVALID_INPUT',
+      `A ${quote} quote is not closed. Close it, or leave quotes out.`,
+    );
   }
   if (inWord) words.push(current);
   return words;
@@ -73,7 +76,8 @@ function fieldKind(schema: z.ZodType | undefined): FieldKind {
   return 'unknown';
 }
 
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+const camel = (flag: string) =>
+  flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 const kebab = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 function coerce(kind: FieldKind, raw: string): unknown {
@@ -83,7 +87,11 @@ function coerce(kind: FieldKind, raw: string): unknown {
       return raw.trim() === '' || Number.isNaN(value) ? raw : value;
     }
     case 'boolean':
-      return raw === 'true' || raw === 'yes' || raw === '1' ? true : raw === 'false' || raw === 'no' || raw === '0' ? false : raw;
+      return raw === 'true' || raw === 'yes' || raw === '1'
+        ? true
+        : raw === 'false' || raw === 'no' || raw === '0'
+          ? false
+          : raw;
     case 'array':
       return raw
         .split(',')
@@ -117,7 +125,7 @@ export function parseWords(command: AnyCommand, words: string[]): Record<string,
     if (word.startsWith('--') && word.length > 2) {
       const [rawName, inline] = word.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
       const key = camel(rawName);
-      if (!(key in shape) || command.args.some((arg) => arg.name === key && arg.rest)) {
+      if (!(key in shape)) {
         const known = flagNames(command).map((name) => `--${name}`);
         throw new CoreError(
           'INVALID_INPUT',

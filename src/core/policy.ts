@@ -43,7 +43,10 @@ export function assertMayDecide(
   const own = request.requester === actor.id;
   if (!approve && own) return;
   if (actor.surface === 'mcp') {
-    throw new CoreError('FORBIDDEN', `AI assistants cannot decide on requests: ${approverList(policy)}.`);
+    throw new CoreError(
+      'FORBIDDEN',
+      `AI assistants cannot decide on requests: ${approverList(policy)}.`,
+    );
   }
   if (!isApprover(policy, actor)) {
     throw new CoreError(
@@ -60,7 +63,12 @@ export function assertMayDecide(
 }
 
 /** Members act on their own numbers; admins on any. Pool numbers are claimed before they are used. */
-export function assertMayManage(policy: Policy, actor: Actor, number: NumberRecord, verb: string): void {
+export function assertMayManage(
+  policy: Policy,
+  actor: Actor,
+  number: NumberRecord,
+  verb: string,
+): void {
   if (isAdmin(policy, actor)) return;
   if (number.owner === actor.id) return;
   if (number.owner === null) {
@@ -77,7 +85,10 @@ export function assertMayManage(policy: Policy, actor: Actor, number: NumberReco
 
 export function assertAdmin(policy: Policy, actor: Actor, what: string): void {
   if (!isAdmin(policy, actor)) {
-    const admins = policy.admins.length > 0 ? policy.admins.join(', ') : 'none configured: set SWITCHBOARD_ADMINS';
+    const admins =
+      policy.admins.length > 0
+        ? policy.admins.join(', ')
+        : 'none configured: set SWITCHBOARD_ADMINS';
     throw new CoreError('FORBIDDEN', `Only admins can ${what} (admins: ${admins}).`);
   }
 }

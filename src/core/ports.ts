@@ -56,8 +56,7 @@ export type FailOutcome =
   | { status: 'not-found' };
 
 export type RetargetOutcome =
-  | { status: 'ok'; request: PurchaseRequest }
-  | { status: 'taken' | 'refused' | 'quote-not-found' };
+  { status: 'ok'; request: PurchaseRequest } | { status: 'taken' | 'refused' | 'quote-not-found' };
 
 export type ClaimOutcome =
   | { status: 'claimed' | 'already-yours'; number: NumberRecord }
@@ -74,8 +73,7 @@ export type LinkOutcome = { status: 'linked'; number: NumberRecord } | { status:
 export type UnlinkOutcome = { status: 'unlinked'; number: NumberRecord } | { status: 'not-linked' };
 
 export type SyncBeginOutcome =
-  | { status: 'started'; run: SyncRun }
-  | { status: 'busy'; run: SyncRun };
+  { status: 'started'; run: SyncRun } | { status: 'busy'; run: SyncRun };
 
 export interface SyncBatchCounts {
   seen: number;
@@ -188,7 +186,12 @@ export interface Store {
   listNumbers(filter: NumberFilter): Promise<NumberRecord[]>;
   committedMonthlySpend(): Promise<number>;
 
-  syncBegin(runId: string, carrier: CarrierName, actor: string, now: Date): Promise<SyncBeginOutcome>;
+  syncBegin(
+    runId: string,
+    carrier: CarrierName,
+    actor: string,
+    now: Date,
+  ): Promise<SyncBeginOutcome>;
   syncBatch(runId: string, carrier: CarrierName, rows: SyncRow[]): Promise<SyncBatchCounts>;
   syncFinish(runId: string, now: Date): Promise<SyncRun>;
   syncFail(runId: string, error: string, now: Date): Promise<void>;
@@ -239,7 +242,10 @@ export interface Carrier {
   hold?(e164: string, reference: string): Promise<string | null>;
   releaseHold?(holdRef: string): Promise<void>;
   /** Orders one number. `reference` (our request id) lets a later lookup find the order. */
-  order(e164: string, options: { reference: string; account?: string | null }): Promise<OrderOutcome>;
+  order(
+    e164: string,
+    options: { reference: string; account?: string | null },
+  ): Promise<OrderOutcome>;
   /** Finds what became of an order after a crash or timeout: by our reference, then by number. */
   lookupOrder(reference: string, e164: string, orderRef: string | null): Promise<OrderLookup>;
   release(number: Pick<NumberRecord, 'e164' | 'carrierRef' | 'carrierAccount'>): Promise<void>;

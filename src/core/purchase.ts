@@ -36,7 +36,13 @@ export async function executePurchase(
 
   const carrier = deps.carriers[request.carrier];
   if (!carrier) {
-    return fail(deps, request, 'failed', 'UNAVAILABLE', `The ${request.carrier} carrier is not configured here, so nothing was ordered. Configure it and request again.`);
+    return fail(
+      deps,
+      request,
+      'failed',
+      'UNAVAILABLE',
+      `The ${request.carrier} carrier is not configured here, so nothing was ordered. Configure it and request again.`,
+    );
   }
   await releaseHold(carrier, request);
 
@@ -45,9 +51,18 @@ export async function executePurchase(
     try {
       offer = await carrier.check(request.e164);
     } catch (error) {
-      return fail(deps, request, 'failed', 'UPSTREAM', `Could not re-check ${request.e164} before ordering (${messageOf(error)}); nothing was ordered. Request it again.`);
+      return fail(
+        deps,
+        request,
+        'failed',
+        'UPSTREAM',
+        `Could not re-check ${request.e164} before ordering (${messageOf(error)}); nothing was ordered. Request it again.`,
+      );
     }
-    if (offer && (offer.monthlyCost > request.monthlyCost || offer.upfrontCost > request.upfrontCost)) {
+    if (
+      offer &&
+      (offer.monthlyCost > request.monthlyCost || offer.upfrontCost > request.upfrontCost)
+    ) {
       return fail(
         deps,
         request,
@@ -59,11 +74,20 @@ export async function executePurchase(
     if (offer) {
       let outcome;
       try {
-        outcome = await carrier.order(request.e164, { reference: request.id, account: request.carrierAccount });
+        outcome = await carrier.order(request.e164, {
+          reference: request.id,
+          account: request.carrierAccount,
+        });
       } catch (error) {
         if (isCoreError(error) && error.code === 'UPSTREAM') {
           // The carrier answered with a definite refusal: nothing was bought.
-          return fail(deps, request, 'failed', error.vendorCode ? `UPSTREAM:${error.vendorCode}` : 'UPSTREAM', `${carrier.name} refused the order: ${error.message}`);
+          return fail(
+            deps,
+            request,
+            'failed',
+            error.vendorCode ? `UPSTREAM:${error.vendorCode}` : 'UPSTREAM',
+            `${carrier.name} refused the order: ${error.message}`,
+          );
         }
         // No definite answer: the order may or may not exist. Ask the carrier before anything else.
         return resolveUnknown(deps, carrier, request, messageOf(error));
@@ -71,20 +95,42 @@ export async function executePurchase(
       if (outcome.status === 'bought') return complete(deps, request, outcome);
       if (outcome.status === 'pending') {
         await deps.store.setOrderRef(request.id, outcome.orderRef, deps.clock.now());
-        return fail(deps, request, 'needs_attention', 'ORDER_PENDING', `${carrier.name} accepted order ${outcome.orderRef} but has not finished it. Switchboard checks it again on the next sync; nothing more will be ordered.`);
+        return fail(
+          deps,
+          request,
+          'needs_attention',
+          'ORDER_PENDING',
+          `${carrier.name} accepted order ${outcome.orderRef} but has not finished it. Switchboard checks it again on the next sync; nothing more will be ordered.`,
+        );
       }
     }
     // Taken between search and order.
     const next = request.areaCode ? await nextQuote(ctx, carrier, request) : null;
     if (!next) {
-      return fail(deps, request, 'failed', 'TAKEN', `${request.e164} was taken by someone else before we could buy it; nothing was bought.${request.areaCode ? ` No other number in ${request.areaCode} at or under the approved price was free.` : ' Search again and pick another.'}`);
+      return fail(
+        deps,
+        request,
+        'failed',
+        'TAKEN',
+        `${request.e164} was taken by someone else before we could buy it; nothing was bought.${request.areaCode ? ` No other number in ${request.areaCode} at or under the approved price was free.` : ' Search again and pick another.'}`,
+      );
     }
     request = next;
   }
-  return fail(deps, request, 'failed', 'TAKEN', `${MAX_ALTERNATIVES + 1} numbers in a row were taken before we could buy them; nothing was bought. Try again later.`);
+  return fail(
+    deps,
+    request,
+    'failed',
+    'TAKEN',
+    `${MAX_ALTERNATIVES + 1} numbers in a row were taken before we could buy them; nothing was bought. Try again later.`,
+  );
 }
 
-async function nextQuote(ctx: Pick<CommandContext, 'deps'>, carrier: Carrier, request: PurchaseRequest): Promise<PurchaseRequest | null> {
+async function nextQuote(
+  ctx: Pick<CommandContext, 'deps'>,
+  carrier: Carrier,
+  request: PurchaseRequest,
+): Promise<PurchaseRequest | null> {
   const areaCode = request.areaCode ?? nanpAreaCode(request.e164);
   const quote = await ctx.deps.store.getQuote(request.quoteId);
   if (!areaCode || !quote) return null;
@@ -102,7 +148,10 @@ async function nextQuote(ctx: Pick<CommandContext, 'deps'>, carrier: Carrier, re
     return null;
   }
   const candidates = offers.filter(
-    (offer) => offer.e164 !== request.e164 && offer.monthlyCost <= request.monthlyCost && offer.upfrontCost <= request.upfrontCost,
+    (offer) =>
+      offer.e164 !== request.e164 &&
+      offer.monthlyCost <= request.monthlyCost &&
+      offer.upfrontCost <= request.upfrontCost,
   );
   for (const quote of await makeQuotes(fullCtx, candidates)) {
     const moved = await ctx.deps.store.retargetRequest(request.id, quote.id, ctx.deps.clock.now());
@@ -116,7 +165,12 @@ async function complete(
   request: PurchaseRequest,
   outcome: Extract<OrderLookup, { status: 'bought' }>,
 ): Promise<PurchaseOutcome> {
-  const done = await deps.store.completePurchase(request.id, outcome.number, outcome.orderRef, deps.clock.now());
+  const done = await deps.store.completePurchase(
+    request.id,
+    outcome.number,
+    outcome.orderRef,
+    deps.clock.now(),
+  );
   switch (done.status) {
     case 'done':
     case 'already-done':
@@ -141,27 +195,61 @@ async function fail(
   return { request: failed.request, number: null };
 }
 
-async function resolveUnknown(deps: Deps, carrier: Carrier, request: PurchaseRequest, why: string): Promise<PurchaseOutcome> {
+async function resolveUnknown(
+  deps: Deps,
+  carrier: Carrier,
+  request: PurchaseRequest,
+  why: string,
+): Promise<PurchaseOutcome> {
   let lookup: OrderLookup;
   try {
     lookup = await carrier.lookupOrder(request.id, request.e164, request.carrierOrderRef);
   } catch (error) {
-    return fail(deps, request, 'needs_attention', 'UNKNOWN_OUTCOME', `The order's outcome is unknown (${why}; lookup: ${messageOf(error)}). Switchboard will look it up again on the next sync; nothing more will be ordered.`);
+    return fail(
+      deps,
+      request,
+      'needs_attention',
+      'UNKNOWN_OUTCOME',
+      `The order's outcome is unknown (${why}; lookup: ${messageOf(error)}). Switchboard will look it up again on the next sync; nothing more will be ordered.`,
+    );
   }
   return applyLookup(deps, request, lookup, why);
 }
 
-async function applyLookup(deps: Deps, request: PurchaseRequest, lookup: OrderLookup, why: string): Promise<PurchaseOutcome> {
+async function applyLookup(
+  deps: Deps,
+  request: PurchaseRequest,
+  lookup: OrderLookup,
+  why: string,
+): Promise<PurchaseOutcome> {
   switch (lookup.status) {
     case 'bought':
       return complete(deps, request, lookup);
     case 'pending':
       await deps.store.setOrderRef(request.id, lookup.orderRef, deps.clock.now());
-      return fail(deps, request, 'needs_attention', 'ORDER_PENDING', `The carrier is still processing order ${lookup.orderRef}. Switchboard checks it again on the next sync; nothing more will be ordered.`);
+      return fail(
+        deps,
+        request,
+        'needs_attention',
+        'ORDER_PENDING',
+        `The carrier is still processing order ${lookup.orderRef}. Switchboard checks it again on the next sync; nothing more will be ordered.`,
+      );
     case 'failed':
-      return fail(deps, request, 'failed', 'UPSTREAM', `The carrier's order failed: ${lookup.message}. Nothing was bought.`);
+      return fail(
+        deps,
+        request,
+        'failed',
+        'UPSTREAM',
+        `The carrier's order failed: ${lookup.message}. Nothing was bought.`,
+      );
     case 'not-found':
-      return fail(deps, request, 'failed', 'NOT_ORDERED', `The carrier has no order for this request (${why}); nothing was bought. Request it again.`);
+      return fail(
+        deps,
+        request,
+        'failed',
+        'NOT_ORDERED',
+        `The carrier has no order for this request (${why}); nothing was bought. Request it again.`,
+      );
   }
 }
 
@@ -182,11 +270,19 @@ export async function releaseHoldOf(deps: Deps, request: PurchaseRequest): Promi
  */
 export async function reconcile(deps: Deps, staleAfterMs = 60_000): Promise<PurchaseRequest[]> {
   const now = deps.clock.now().getTime();
-  const open = await deps.store.listRequests({ statuses: ['executing', 'needs_attention'], limit: 500 });
+  const open = await deps.store.listRequests({
+    statuses: ['executing', 'needs_attention'],
+    limit: 500,
+  });
   const resolved: PurchaseRequest[] = [];
   for (const request of open) {
-    if (request.status === 'executing' && now - request.updatedAt.getTime() < staleAfterMs) continue;
-    if (request.status === 'needs_attention' && !['ORDER_PENDING', 'UNKNOWN_OUTCOME'].includes(request.errorCode ?? '')) continue;
+    if (request.status === 'executing' && now - request.updatedAt.getTime() < staleAfterMs)
+      continue;
+    if (
+      request.status === 'needs_attention' &&
+      !['ORDER_PENDING', 'UNKNOWN_OUTCOME'].includes(request.errorCode ?? '')
+    )
+      continue;
     const carrier = deps.carriers[request.carrier];
     if (!carrier) continue;
     let lookup: OrderLookup;
@@ -197,10 +293,21 @@ export async function reconcile(deps: Deps, staleAfterMs = 60_000): Promise<Purc
     }
     if (request.status === 'executing') {
       // Move it out of `executing` first so that no one else resolves it at the same time.
-      const parked = await deps.store.failRequest(request.id, 'needs_attention', 'UNKNOWN_OUTCOME', 'Reconciling with the carrier after an interruption.', deps.clock.now());
+      const parked = await deps.store.failRequest(
+        request.id,
+        'needs_attention',
+        'UNKNOWN_OUTCOME',
+        'Reconciling with the carrier after an interruption.',
+        deps.clock.now(),
+      );
       if (parked.status !== 'ok') continue;
     }
-    const outcome = await applyLookup(deps, request, lookup, 'interrupted before its outcome was recorded');
+    const outcome = await applyLookup(
+      deps,
+      request,
+      lookup,
+      'interrupted before its outcome was recorded',
+    );
     resolved.push(outcome.request);
   }
   return resolved;

@@ -32,4 +32,10 @@ export const AgentArg = z
   )
   .describe('Voice agent as <platform>:<id>, e.g. retell:agent_0123 or vapi:3f2a-…');
 export const LimitArg = (fallback: number, max: number) =>
-  z.number().int().min(1).max(max).default(fallback).describe(`How many to return (1-${max}, default ${fallback})`);
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(fallback)
+    .describe(`How many to return (1-${max}, default ${fallback})`);

@@ -1,7 +1,13 @@
 /** Latency and injected faults for the sandbox adapters: for demos, benchmarks and fault tests. */
 import { CoreError } from '../core/errors.js';
 
-export const FAULT_KINDS = ['rate_limit', 'server_error', 'timeout', 'malformed', 'pending'] as const;
+export const FAULT_KINDS = [
+  'rate_limit',
+  'server_error',
+  'timeout',
+  'malformed',
+  'pending',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultOptions {
@@ -32,7 +38,13 @@ export function seededRandom(seed: number): () => number {
 export class FaultInjector {
   private readonly random: () => number;
   /** How many faults of each kind were injected: the fault run prints these. */
-  readonly injected: Record<FaultKind, number> = { rate_limit: 0, server_error: 0, timeout: 0, malformed: 0, pending: 0 };
+  readonly injected: Record<FaultKind, number> = {
+    rate_limit: 0,
+    server_error: 0,
+    timeout: 0,
+    malformed: 0,
+    pending: 0,
+  };
 
   constructor(
     private readonly label: string,
@@ -48,7 +60,8 @@ export class FaultInjector {
 
   /** Draws a fault for this call, or none. `allowed` narrows the kinds for the operation. */
   draw(allowed: readonly FaultKind[] = FAULT_KINDS, operation?: string): FaultKind | null {
-    if (operation && this.options.operations && !this.options.operations.includes(operation)) return null;
+    if (operation && this.options.operations && !this.options.operations.includes(operation))
+      return null;
     const rate = this.options.faultRate ?? 0;
     if (rate <= 0 || this.random() >= rate) return null;
     const kinds = (this.options.faults ?? FAULT_KINDS).filter((kind) => allowed.includes(kind));
@@ -68,7 +81,10 @@ export class FaultInjector {
     const where = `${this.label} ${operation}`;
     switch (kind) {
       case 'rate_limit':
-        return new CoreError('UNAVAILABLE', `${where}: rate limited (429), retry after 1 s`, { vendorCode: '429', details: { retryAfterMs: 1000 } });
+        return new CoreError('UNAVAILABLE', `${where}: rate limited (429), retry after 1 s`, {
+          vendorCode: '429',
+          details: { retryAfterMs: 1000 },
+        });
       case 'server_error':
         return new CoreError('UNAVAILABLE', `${where}: server error (503)`, { vendorCode: '503' });
       case 'timeout':

@@ -17,7 +17,8 @@ export function migrationsDir(): string {
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'src', 'store', 'migrations');
     if (existsSync(candidate)) return candidate;
-    if (existsSync(join(dir, 'migrations')) && dir.endsWith(join('src', 'store'))) return join(dir, 'migrations');
+    if (existsSync(join(dir, 'migrations')) && dir.endsWith(join('src', 'store')))
+      return join(dir, 'migrations');
     dir = dirname(dir);
   }
   throw new Error('Cannot find src/store/migrations next to the switchboard package.');
@@ -46,10 +47,14 @@ export async function migrate(db: SqlExecutor, migrations = loadMigrations()): P
   for (const migration of migrations) {
     const done = await db.transaction(async (tx) => {
       await tx.query(`select pg_advisory_xact_lock(hashtext('switchboard.migrate'))`);
-      const rows = await tx.query('select 1 from switchboard.schema_migrations where name = $1', [migration.name]);
+      const rows = await tx.query('select 1 from switchboard.schema_migrations where name = $1', [
+        migration.name,
+      ]);
       if (rows.length > 0) return false;
       await tx.exec(migration.sql);
-      await tx.query('insert into switchboard.schema_migrations (name) values ($1)', [migration.name]);
+      await tx.query('insert into switchboard.schema_migrations (name) values ($1)', [
+        migration.name,
+      ]);
       return true;
     });
     if (done) applied.push(migration.name);

@@ -93,7 +93,11 @@ export async function openPgliteExecutor(options: PgliteOptions = {}): Promise<S
       db = await PGlite.create(join(dir, 'pgdata'));
     } catch (error) {
       unlock();
-      throw new CoreError('UNAVAILABLE', `Could not open the embedded database in ${dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new CoreError(
+        'UNAVAILABLE',
+        `Could not open the embedded database in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   } else {
     db = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});

@@ -9,7 +9,10 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 function executor(sql: Sql, root?: postgres.Sql): SqlExecutor {
   return {
     async query<T>(text: string, params: unknown[] = []) {
-      return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      return (await sql.unsafe(
+        text,
+        params as postgres.ParameterOrJSON<never>[],
+      )) as unknown as T[];
     },
     async exec(text: string) {
       await sql.unsafe(text);

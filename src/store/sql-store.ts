@@ -23,11 +23,31 @@ import type {
   SyncRow,
   UnlinkOutcome,
 } from '../core/ports.js';
-import type { AuditEvent, AvailableNumber, CarrierName, Member, NumberRecord, Platform, PurchaseRequest, Quote, Role, SyncRun } from '../core/types.js';
+import type {
+  AuditEvent,
+  AvailableNumber,
+  CarrierName,
+  Member,
+  NumberRecord,
+  Platform,
+  PurchaseRequest,
+  Quote,
+  Role,
+  SyncRun,
+} from '../core/types.js';
 import { CoreError } from '../core/errors.js';
 import type { SqlExecutor } from './sql.js';
 import type { Row } from './rows.js';
-import { fromAudit, fromQuote, toAudit, toMember, toNumber, toQuote, toRequest, toSyncRun } from './rows.js';
+import {
+  fromAudit,
+  fromQuote,
+  toAudit,
+  toMember,
+  toNumber,
+  toQuote,
+  toRequest,
+  toSyncRun,
+} from './rows.js';
 
 type Outcome = Row & { status: string };
 
@@ -60,9 +80,14 @@ export class SqlStore implements Store {
   /** Calls `switchboard.<name>(…)`; `casts` give each parameter's SQL type. */
   private async call(name: string, casts: string[], params: unknown[]): Promise<Outcome> {
     // jsonb travels as text: postgres.js would JSON-encode a jsonb-typed parameter a second time.
-    const args = casts.map((cast, i) => (cast === 'jsonb' ? `$${i + 1}::text::jsonb` : `$${i + 1}::${cast}`)).join(', ');
+    const args = casts
+      .map((cast, i) => (cast === 'jsonb' ? `$${i + 1}::text::jsonb` : `$${i + 1}::${cast}`))
+      .join(', ');
     try {
-      const rows = await this.db.query<{ r: Outcome }>(`select switchboard.${name}(${args}) as r`, params);
+      const rows = await this.db.query<{ r: Outcome }>(
+        `select switchboard.${name}(${args}) as r`,
+        params,
+      );
       return rows[0]?.r as Outcome;
     } catch (error) {
       throw translate(error, name);
@@ -79,19 +104,28 @@ export class SqlStore implements Store {
   }
 
   async touchMember(id: string, displayName?: string): Promise<void> {
-    await this.db.query('select switchboard.touch_member($1::text, $2::text)', [id, displayName ?? null]).catch((error: unknown) => {
-      throw translate(error, 'touch_member');
-    });
+    await this.db
+      .query('select switchboard.touch_member($1::text, $2::text)', [id, displayName ?? null])
+      .catch((error: unknown) => {
+        throw translate(error, 'touch_member');
+      });
   }
 
   async getMember(id: string): Promise<Member | null> {
-    const rows = await this.select('select to_jsonb(m) as r from switchboard.members m where id = $1', [id], toMember);
+    const rows = await this.select(
+      'select to_jsonb(m) as r from switchboard.members m where id = $1',
+      [id],
+      toMember,
+    );
     return rows[0] ?? null;
   }
 
   async setMemberRoles(id: string, roles: Role[]): Promise<Member> {
     const outcome = await this.db
-      .query<{ r: Outcome }>('select switchboard.set_member_roles($1::text, array(select jsonb_array_elements_text($2::text::jsonb))) as r', [id, json(roles)])
+      .query<{ r: Outcome }>(
+        'select switchboard.set_member_roles($1::text, array(select jsonb_array_elements_text($2::text::jsonb))) as r',
+        [id, json(roles)],
+      )
       .then((rows) => rows[0]?.r as Outcome)
       .catch((error: unknown) => {
         throw translate(error, 'set_member_roles');
@@ -100,13 +134,19 @@ export class SqlStore implements Store {
   }
 
   async saveQuotes(quotes: Quote[]): Promise<void> {
-    await this.db.query('select switchboard.save_quotes($1::text::jsonb)', [json(quotes.map(fromQuote))]).catch((error: unknown) => {
-      throw translate(error, 'save_quotes');
-    });
+    await this.db
+      .query('select switchboard.save_quotes($1::text::jsonb)', [json(quotes.map(fromQuote))])
+      .catch((error: unknown) => {
+        throw translate(error, 'save_quotes');
+      });
   }
 
   async getQuote(id: string): Promise<Quote | null> {
-    const rows = await this.select('select to_jsonb(q) as r from switchboard.quotes q where id = $1', [id], toQuote);
+    const rows = await this.select(
+      'select to_jsonb(q) as r from switchboard.quotes q where id = $1',
+      [id],
+      toQuote,
+    );
     return rows[0] ?? null;
   }
 
@@ -122,8 +162,30 @@ export class SqlStore implements Store {
   async createPurchaseRequest(input: NewPurchaseRequest): Promise<CreateRequestOutcome> {
     const outcome = await this.call(
       'create_purchase_request',
-      ['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'int', 'numeric', 'timestamptz'],
-      [input.id, input.requester, input.surface, input.quoteId, input.areaCode, input.reason, iso(input.expiresAt), input.memberCap, input.monthlyBudget, iso(input.now)],
+      [
+        'text',
+        'text',
+        'text',
+        'text',
+        'text',
+        'text',
+        'timestamptz',
+        'int',
+        'numeric',
+        'timestamptz',
+      ],
+      [
+        input.id,
+        input.requester,
+        input.surface,
+        input.quoteId,
+        input.areaCode,
+        input.reason,
+        iso(input.expiresAt),
+        input.memberCap,
+        input.monthlyBudget,
+        iso(input.now),
+      ],
     );
     return mapOutcome(outcome) as unknown as CreateRequestOutcome;
   }
@@ -132,24 +194,43 @@ export class SqlStore implements Store {
     await this.call('set_request_hold', ['text', 'text'], [id, holdRef]);
   }
 
-  async decideRequest(id: string, decider: string, approve: boolean, note: string | null, now: Date): Promise<DecideOutcome> {
-    const outcome = await this.call('decide_request', ['text', 'text', 'boolean', 'text', 'timestamptz'], [id, decider, approve, note, iso(now)]);
+  async decideRequest(
+    id: string,
+    decider: string,
+    approve: boolean,
+    note: string | null,
+    now: Date,
+  ): Promise<DecideOutcome> {
+    const outcome = await this.call(
+      'decide_request',
+      ['text', 'text', 'boolean', 'text', 'timestamptz'],
+      [id, decider, approve, note, iso(now)],
+    );
     return mapOutcome(outcome) as unknown as DecideOutcome;
   }
 
   async beginExecution(id: string, now: Date): Promise<BeginOutcome> {
-    return mapOutcome(await this.call('begin_execution', ['text', 'timestamptz'], [id, iso(now)])) as unknown as BeginOutcome;
+    return mapOutcome(
+      await this.call('begin_execution', ['text', 'timestamptz'], [id, iso(now)]),
+    ) as unknown as BeginOutcome;
   }
 
   async retargetRequest(id: string, quoteId: string, now: Date): Promise<RetargetOutcome> {
-    return mapOutcome(await this.call('retarget_request', ['text', 'text', 'timestamptz'], [id, quoteId, iso(now)])) as unknown as RetargetOutcome;
+    return mapOutcome(
+      await this.call('retarget_request', ['text', 'text', 'timestamptz'], [id, quoteId, iso(now)]),
+    ) as unknown as RetargetOutcome;
   }
 
   async setOrderRef(id: string, orderRef: string, now: Date): Promise<void> {
     await this.call('set_order_ref', ['text', 'text', 'timestamptz'], [id, orderRef, iso(now)]);
   }
 
-  async completePurchase(id: string, number: AvailableNumber & { carrierRef: string | null }, orderRef: string | null, now: Date): Promise<CompleteOutcome> {
+  async completePurchase(
+    id: string,
+    number: AvailableNumber & { carrierRef: string | null },
+    orderRef: string | null,
+    now: Date,
+  ): Promise<CompleteOutcome> {
     const payload = {
       e164: number.e164,
       carrier_ref: number.carrierRef,
@@ -160,18 +241,35 @@ export class SqlStore implements Store {
       number_type: number.numberType,
       features: number.features,
     };
-    const outcome = await this.call('complete_purchase', ['text', 'jsonb', 'text', 'timestamptz'], [id, json(payload), orderRef, iso(now)]);
+    const outcome = await this.call(
+      'complete_purchase',
+      ['text', 'jsonb', 'text', 'timestamptz'],
+      [id, json(payload), orderRef, iso(now)],
+    );
     return mapOutcome(outcome) as unknown as CompleteOutcome;
   }
 
-  async failRequest(id: string, status: 'failed' | 'needs_attention', code: string, message: string, now: Date): Promise<FailOutcome> {
-    const outcome = await this.call('fail_request', ['text', 'text', 'text', 'text', 'timestamptz'], [id, status, code, message, iso(now)]);
+  async failRequest(
+    id: string,
+    status: 'failed' | 'needs_attention',
+    code: string,
+    message: string,
+    now: Date,
+  ): Promise<FailOutcome> {
+    const outcome = await this.call(
+      'fail_request',
+      ['text', 'text', 'text', 'text', 'timestamptz'],
+      [id, status, code, message, iso(now)],
+    );
     return mapOutcome(outcome) as unknown as FailOutcome;
   }
 
   async expireRequests(now: Date): Promise<PurchaseRequest[]> {
     try {
-      const rows = await this.db.query<{ r: Row[] }>('select switchboard.expire_requests($1::timestamptz) as r', [iso(now)]);
+      const rows = await this.db.query<{ r: Row[] }>(
+        'select switchboard.expire_requests($1::timestamptz) as r',
+        [iso(now)],
+      );
       return (rows[0]?.r ?? []).map(toRequest);
     } catch (error) {
       throw translate(error, 'expire_requests');
@@ -179,7 +277,11 @@ export class SqlStore implements Store {
   }
 
   async getRequest(id: string): Promise<PurchaseRequest | null> {
-    const rows = await this.select('select to_jsonb(r) as r from switchboard.requests r where id = $1', [id], toRequest);
+    const rows = await this.select(
+      'select to_jsonb(r) as r from switchboard.requests r where id = $1',
+      [id],
+      toRequest,
+    );
     return rows[0] ?? null;
   }
 
@@ -188,25 +290,47 @@ export class SqlStore implements Store {
       `select to_jsonb(r) as r from switchboard.requests r
        where ($1::text::jsonb is null or status in (select jsonb_array_elements_text($1::text::jsonb))) and ($2::text is null or requester = $2::text)
        order by created_at desc limit $3::int`,
-      [filter.statuses ? json(filter.statuses) : null, filter.requester ?? null, filter.limit ?? 100],
+      [
+        filter.statuses ? json(filter.statuses) : null,
+        filter.requester ?? null,
+        filter.limit ?? 100,
+      ],
       toRequest,
     );
   }
 
   async claimNumber(e164: string, member: string, memberCap: number | null): Promise<ClaimOutcome> {
-    return mapOutcome(await this.call('claim_number', ['text', 'text', 'int'], [e164, member, memberCap])) as unknown as ClaimOutcome;
+    return mapOutcome(
+      await this.call('claim_number', ['text', 'text', 'int'], [e164, member, memberCap]),
+    ) as unknown as ClaimOutcome;
   }
 
   async releaseNumber(numberId: number, now: Date): Promise<ReleaseOutcome> {
-    return mapOutcome(await this.call('release_number', ['bigint', 'timestamptz'], [numberId, iso(now)])) as unknown as ReleaseOutcome;
+    return mapOutcome(
+      await this.call('release_number', ['bigint', 'timestamptz'], [numberId, iso(now)]),
+    ) as unknown as ReleaseOutcome;
   }
 
-  async linkNumber(numberId: number, platform: Platform, agentId: string, ref: string | null, now: Date): Promise<LinkOutcome> {
-    return mapOutcome(await this.call('link_number', ['bigint', 'text', 'text', 'text', 'timestamptz'], [numberId, platform, agentId, ref, iso(now)])) as unknown as LinkOutcome;
+  async linkNumber(
+    numberId: number,
+    platform: Platform,
+    agentId: string,
+    ref: string | null,
+    now: Date,
+  ): Promise<LinkOutcome> {
+    return mapOutcome(
+      await this.call(
+        'link_number',
+        ['bigint', 'text', 'text', 'text', 'timestamptz'],
+        [numberId, platform, agentId, ref, iso(now)],
+      ),
+    ) as unknown as LinkOutcome;
   }
 
   async unlinkNumber(numberId: number, now: Date): Promise<UnlinkOutcome> {
-    return mapOutcome(await this.call('unlink_number', ['bigint', 'timestamptz'], [numberId, iso(now)])) as unknown as UnlinkOutcome;
+    return mapOutcome(
+      await this.call('unlink_number', ['bigint', 'timestamptz'], [numberId, iso(now)]),
+    ) as unknown as UnlinkOutcome;
   }
 
   async getNumber(e164: string): Promise<NumberRecord | null> {
@@ -235,12 +359,25 @@ export class SqlStore implements Store {
   }
 
   async committedMonthlySpend(): Promise<number> {
-    const rows = await this.db.query<{ r: unknown }>('select switchboard.committed_monthly_spend() as r');
+    const rows = await this.db.query<{ r: unknown }>(
+      'select switchboard.committed_monthly_spend() as r',
+    );
     return Number(rows[0]?.r ?? 0);
   }
 
-  async syncBegin(runId: string, carrier: CarrierName, actor: string, now: Date): Promise<SyncBeginOutcome> {
-    return mapOutcome(await this.call('sync_begin', ['text', 'text', 'text', 'timestamptz'], [runId, carrier, actor, iso(now)])) as unknown as SyncBeginOutcome;
+  async syncBegin(
+    runId: string,
+    carrier: CarrierName,
+    actor: string,
+    now: Date,
+  ): Promise<SyncBeginOutcome> {
+    return mapOutcome(
+      await this.call(
+        'sync_begin',
+        ['text', 'text', 'text', 'timestamptz'],
+        [runId, carrier, actor, iso(now)],
+      ),
+    ) as unknown as SyncBeginOutcome;
   }
 
   async syncBatch(runId: string, carrier: CarrierName, rows: SyncRow[]): Promise<SyncBatchCounts> {
@@ -257,29 +394,50 @@ export class SqlStore implements Store {
       upfront_cost: row.upfrontCost,
       currency: row.currency,
     }));
-    const outcome = await this.call('sync_batch', ['text', 'text', 'jsonb'], [runId, carrier, json(payload)]);
-    if (outcome.status !== 'ok') throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
-    return { seen: Number(outcome.seen), new: Number(outcome.new), updated: Number(outcome.updated), unchanged: Number(outcome.unchanged) };
+    const outcome = await this.call(
+      'sync_batch',
+      ['text', 'text', 'jsonb'],
+      [runId, carrier, json(payload)],
+    );
+    if (outcome.status !== 'ok')
+      throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
+    return {
+      seen: Number(outcome.seen),
+      new: Number(outcome.new),
+      updated: Number(outcome.updated),
+      unchanged: Number(outcome.unchanged),
+    };
   }
 
   async syncFinish(runId: string, now: Date): Promise<SyncRun> {
     const outcome = await this.call('sync_finish', ['text', 'timestamptz'], [runId, iso(now)]);
-    if (outcome.status !== 'succeeded') throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
+    if (outcome.status !== 'succeeded')
+      throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
     return toSyncRun(outcome.run as Row);
   }
 
   async syncFail(runId: string, error: string, now: Date): Promise<void> {
-    await this.call('sync_fail', ['text', 'text', 'timestamptz'], [runId, error.slice(0, 1000), iso(now)]);
+    await this.call(
+      'sync_fail',
+      ['text', 'text', 'timestamptz'],
+      [runId, error.slice(0, 1000), iso(now)],
+    );
   }
 
   async listSyncRuns(limit: number): Promise<SyncRun[]> {
-    return this.select('select to_jsonb(s) as r from switchboard.sync_runs s order by started_at desc limit $1::int', [limit], toSyncRun);
+    return this.select(
+      'select to_jsonb(s) as r from switchboard.sync_runs s order by started_at desc limit $1::int',
+      [limit],
+      toSyncRun,
+    );
   }
 
   async recordAudit(event: AuditEvent): Promise<void> {
-    await this.db.query('select switchboard.record_audit($1::text::jsonb)', [json(fromAudit(event))]).catch((error: unknown) => {
-      throw translate(error, 'record_audit');
-    });
+    await this.db
+      .query('select switchboard.record_audit($1::text::jsonb)', [json(fromAudit(event))])
+      .catch((error: unknown) => {
+        throw translate(error, 'record_audit');
+      });
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
@@ -299,12 +457,25 @@ export function translate(error: unknown, where: string): CoreError {
   if (error instanceof CoreError) return error;
   const code = (error as { code?: string } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (code === '23505') return new CoreError('CONFLICT', 'That was changed by someone else at the same moment. Try again.', { cause: error });
+  if (code === '23505')
+    return new CoreError(
+      'CONFLICT',
+      'That was changed by someone else at the same moment. Try again.',
+      { cause: error },
+    );
   if (code === '42P01' || code === '42883' || code === '3F000') {
-    return new CoreError('UNAVAILABLE', `The database has no Switchboard schema (${where}). Run: switchboard migrate`, { cause: error });
+    return new CoreError(
+      'UNAVAILABLE',
+      `The database has no Switchboard schema (${where}). Run: switchboard migrate`,
+      { cause: error },
+    );
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED|connect|terminat/i.test(message)) {
-    return new CoreError('UNAVAILABLE', `The database is unreachable (${message}). Check DATABASE_URL.`, { cause: error });
+    return new CoreError(
+      'UNAVAILABLE',
+      `The database is unreachable (${message}). Check DATABASE_URL.`,
+      { cause: error },
+    );
   }
   return new CoreError('INTERNAL', `Database error in ${where}.`, { cause: error });
 }

@@ -6,7 +6,12 @@ import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
 
 describeCarrierContract('sandbox', async () => {
   const carrier = createSandboxCarrier({ pageSize: 2 });
-  return { carrier, areaCode: '415', country: 'US', takeElsewhere: (e164) => carrier.takeElsewhere(e164) };
+  return {
+    carrier,
+    areaCode: '415',
+    country: 'US',
+    takeElsewhere: (e164) => carrier.takeElsewhere(e164),
+  };
 });
 
 for (const platform of ['retell', 'vapi'] as const) {

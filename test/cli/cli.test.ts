@@ -27,7 +27,12 @@ interface Run {
 
 async function sb(...args: string[]): Promise<Run> {
   // A clean environment: no carrier keys, so the sandbox answers.
-  const env = { PATH: process.env.PATH, HOME: dir, SWITCHBOARD_DATA_DIR: join(dir, 'data'), SWITCHBOARD_APPROVERS: 'U01BOB' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    SWITCHBOARD_DATA_DIR: join(dir, 'data'),
+    SWITCHBOARD_APPROVERS: 'U01BOB',
+  };
   try {
     const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { env, cwd: dir });
     return { code: 0, stdout, stderr };
@@ -48,7 +53,22 @@ describe('switchboard CLI', () => {
     const run = await sb('--help');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: switchboard <command>');
-    for (const name of ['search', 'buy', 'approve', 'deny', 'requests', 'claim', 'release', 'link', 'unlink', 'list', 'show', 'sync', 'audit', 'migrate']) {
+    for (const name of [
+      'search',
+      'buy',
+      'approve',
+      'deny',
+      'requests',
+      'claim',
+      'release',
+      'link',
+      'unlink',
+      'list',
+      'show',
+      'sync',
+      'audit',
+      'migrate',
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     }
     expect(existsSync(join(dir, 'data'))).toBe(false);
@@ -71,7 +91,14 @@ describe('switchboard CLI', () => {
   });
 
   it('buy -> refused approvals -> approve -> list -> audit, each in its own process', async () => {
-    const bought = await json<{ request: { id: string; status: string; e164: string } }>('buy', '415', '--as', 'U01ALICE', '--reason', 'Support line');
+    const bought = await json<{ request: { id: string; status: string; e164: string } }>(
+      'buy',
+      '415',
+      '--as',
+      'U01ALICE',
+      '--reason',
+      'Support line',
+    );
     expect(bought.request.status).toBe('pending');
     const id = bought.request.id;
 
@@ -90,7 +117,9 @@ describe('switchboard CLI', () => {
     expect(list.stdout).toContain(bought.request.e164);
     expect(list.stdout).toMatch(/U01ALICE\s+1\s+\$1\.00/);
 
-    const audit = await json<{ events: Array<{ actor: string; command: string; outcome: string; requestId: string | null }> }>('audit', id);
+    const audit = await json<{
+      events: Array<{ actor: string; command: string; outcome: string; requestId: string | null }>;
+    }>('audit', id);
     expect(audit.events.map((e) => [e.actor, e.command, e.outcome]).reverse()).toEqual([
       ['U01ALICE', 'buy', 'ok'],
       ['U01ALICE', 'approve', 'refused'],
@@ -125,16 +154,26 @@ describe('switchboard CLI', () => {
     }
     expect(await json('list', 'all')).toEqual(numbersBefore);
     expect(await json('requests', 'all')).toEqual(requestsBefore);
-    const auditAfter = await json<{ events: Array<{ outcome: string; errorCode: string }> }>('audit', '--limit', '1000');
+    const auditAfter = await json<{ events: Array<{ outcome: string; errorCode: string }> }>(
+      'audit',
+      '--limit',
+      '1000',
+    );
     // Three reads above were audited too (list, requests, audit): the five refusals come before them.
     const added = auditAfter.events.slice(0, auditAfter.events.length - auditBefore.events.length);
-    expect(added.filter((e) => e.outcome === 'refused').map((e) => e.errorCode)).toEqual(Array(5).fill('INVALID_INPUT'));
+    expect(added.filter((e) => e.outcome === 'refused').map((e) => e.errorCode)).toEqual(
+      Array(5).fill('INVALID_INPUT'),
+    );
     expect(added.filter((e) => e.outcome === 'ok')).toHaveLength(3);
   });
 
   it('--json prints one JSON document, errors included', async () => {
     const ok = await sb('search', '604', '--limit', '2', '--json');
-    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, command: 'search', result: { quotes: [{}, {}] } });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      command: 'search',
+      result: { quotes: [{}, {}] },
+    });
     const bad = await sb('search', '41', '--json');
     expect(bad.code).toBe(2);
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });

@@ -12,7 +12,10 @@ export interface AgentsContractSetup {
   close?(): Promise<void>;
 }
 
-export function describeAgentsContract(name: string, make: () => Promise<AgentsContractSetup>): void {
+export function describeAgentsContract(
+  name: string,
+  make: () => Promise<AgentsContractSetup>,
+): void {
   describe(`voice-agent contract: ${name}`, () => {
     const withAgents = async (fn: (setup: AgentsContractSetup) => Promise<void>) => {
       const setup = await make();
@@ -32,7 +35,10 @@ export function describeAgentsContract(name: string, make: () => Promise<AgentsC
           expect(agent.id).not.toBe('');
         }
         const first = list[0]!;
-        expect(await agents.getAgent(first.id)).toMatchObject({ id: first.id, platform: agents.platform });
+        expect(await agents.getAgent(first.id)).toMatchObject({
+          id: first.id,
+          platform: agents.platform,
+        });
         expect(await agents.getAgent('agent_does_not_exist_0000')).toBeNull();
       }));
 

@@ -23,7 +23,10 @@ async function collect(carrier: Carrier): Promise<OwnedNumber[]> {
   return all;
 }
 
-export function describeCarrierContract(name: string, make: () => Promise<CarrierContractSetup>): void {
+export function describeCarrierContract(
+  name: string,
+  make: () => Promise<CarrierContractSetup>,
+): void {
   describe(`carrier contract: ${name}`, () => {
     const withCarrier = async (fn: (setup: CarrierContractSetup) => Promise<void>) => {
       const setup = await make();
@@ -36,7 +39,13 @@ export function describeCarrierContract(name: string, make: () => Promise<Carrie
 
     it('searches by area code and returns priced offers in E.164 that match the criteria', () =>
       withCarrier(async ({ carrier, areaCode, country }) => {
-        const offers = await carrier.search({ country, numberType: 'local', areaCode, features: [], limit: 5 });
+        const offers = await carrier.search({
+          country,
+          numberType: 'local',
+          areaCode,
+          features: [],
+          limit: 5,
+        });
         expect(offers.length).toBeGreaterThan(0);
         expect(offers.length).toBeLessThanOrEqual(5);
         for (const offer of offers) {
@@ -51,7 +60,13 @@ export function describeCarrierContract(name: string, make: () => Promise<Carrie
 
     it('checks, orders and then finds the order by our reference; the number is listed as owned', () =>
       withCarrier(async ({ carrier, areaCode, country }) => {
-        const [offer] = await carrier.search({ country, numberType: 'local', areaCode, features: [], limit: 1 });
+        const [offer] = await carrier.search({
+          country,
+          numberType: 'local',
+          areaCode,
+          features: [],
+          limit: 1,
+        });
         expect(offer).toBeDefined();
         const checked = await carrier.check(offer!.e164);
         expect(checked?.e164).toBe(offer!.e164);
@@ -67,7 +82,13 @@ export function describeCarrierContract(name: string, make: () => Promise<Carrie
 
     it('reports a number taken between search and order as taken, not as bought', () =>
       withCarrier(async ({ carrier, areaCode, country, takeElsewhere }) => {
-        const [offer] = await carrier.search({ country, numberType: 'local', areaCode, features: [], limit: 1 });
+        const [offer] = await carrier.search({
+          country,
+          numberType: 'local',
+          areaCode,
+          features: [],
+          limit: 1,
+        });
         await takeElsewhere(offer!.e164);
         expect(await carrier.check(offer!.e164)).toBeNull();
         const outcome = await carrier.order(offer!.e164, { reference: 'R-CONTRACT2' });
@@ -86,7 +107,11 @@ export function describeCarrierContract(name: string, make: () => Promise<Carrie
         expect(before.length).toBeGreaterThan(0);
         for (const number of before) expect(number.e164).toMatch(/^\+[1-9]\d{6,14}$/);
         const victim = before[0]!;
-        await carrier.release({ e164: victim.e164, carrierRef: victim.carrierRef, carrierAccount: victim.carrierAccount });
+        await carrier.release({
+          e164: victim.e164,
+          carrierRef: victim.carrierRef,
+          carrierAccount: victim.carrierAccount,
+        });
         const after = await collect(carrier);
         expect(after.map((n) => n.e164)).not.toContain(victim.e164);
         expect(after.length).toBe(before.length - 1);

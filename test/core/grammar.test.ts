@@ -8,7 +8,12 @@ const cmd = (name: string) => findCommand(name)!;
 
 describe('tokenize', () => {
   it('splits words and honours straight and Slack curly quotes', () => {
-    expect(tokenize('buy 415 --reason "support line"')).toEqual(['buy', '415', '--reason', 'support line']);
+    expect(tokenize('buy 415 --reason "support line"')).toEqual([
+      'buy',
+      '415',
+      '--reason',
+      'support line',
+    ]);
     expect(tokenize('search \u201CSan Francisco\u201D')).toEqual(['search', 'San Francisco']);
     expect(tokenize("deny R-1 'not now'")).toEqual(['deny', 'R-1', 'not now']);
     expect(tokenize('  list   pool ')).toEqual(['list', 'pool']);
@@ -20,14 +25,38 @@ describe('tokenize', () => {
 
 describe('parseWords', () => {
   it('fills positional args, flags, comma lists, numbers and booleans', () => {
-    expect(parseWords(cmd('search'), ['San', 'Francisco', '--features', 'voice,sms', '--limit', '5'])).toEqual({ query: 'San Francisco', features: ['voice', 'sms'], limit: 5 });
-    expect(parseWords(cmd('release'), ['+14155550142', '--unlink', '--reason=done'])).toEqual({ number: '+14155550142', unlink: true, reason: 'done' });
-    expect(parseWords(cmd('link'), ['+14155550142', 'retell:agent_1'])).toEqual({ number: '+14155550142', agent: 'retell:agent_1' });
+    expect(
+      parseWords(cmd('search'), ['San', 'Francisco', '--features', 'voice,sms', '--limit', '5']),
+    ).toEqual({ query: 'San Francisco', features: ['voice', 'sms'], limit: 5 });
+    expect(parseWords(cmd('release'), ['+14155550142', '--unlink', '--reason=done'])).toEqual({
+      number: '+14155550142',
+      unlink: true,
+      reason: 'done',
+    });
+    expect(parseWords(cmd('link'), ['+14155550142', 'retell:agent_1'])).toEqual({
+      number: '+14155550142',
+      agent: 'retell:agent_1',
+    });
+    // A trailing free-text argument may also be given as its flag, as the usage shows.
+    expect(parseWords(cmd('deny'), ['R-1', '--reason', 'use the pool'])).toEqual({
+      id: 'R-1',
+      reason: 'use the pool',
+    });
+    expect(parseWords(cmd('deny'), ['R-1', 'use', 'the', 'pool'])).toEqual({
+      id: 'R-1',
+      reason: 'use the pool',
+    });
   });
   it('refuses unknown flags, extra words and missing arguments with the usage', () => {
-    expect(() => parseWords(cmd('claim'), [])).toThrow(/claim needs number\. Usage: claim <\+E\.164>/);
-    expect(() => parseWords(cmd('claim'), ['+14155550142', 'extra'])).toThrow(/does not take "extra"/);
-    expect(() => parseWords(cmd('buy'), ['415', '--colour', 'red'])).toThrow(/no option --colour\. Options: --reason/);
+    expect(() => parseWords(cmd('claim'), [])).toThrow(
+      /claim needs number\. Usage: claim <\+E\.164>/,
+    );
+    expect(() => parseWords(cmd('claim'), ['+14155550142', 'extra'])).toThrow(
+      /does not take "extra"/,
+    );
+    expect(() => parseWords(cmd('buy'), ['415', '--colour', 'red'])).toThrow(
+      /no option --colour\. Options: --reason/,
+    );
     expect(() => parseWords(cmd('buy'), ['415', '--reason'])).toThrow(/--reason needs a value/);
   });
   it('every command has a usage, examples and a zod input whose positional args exist', () => {
@@ -48,7 +77,12 @@ describe('phone numbers and places', () => {
     expect(() => toE164('call me')).toThrow(/not a phone number/);
   });
   it('knows US and CA area codes and cities', () => {
-    expect(lookupAreaCode('415')).toEqual({ code: '415', city: 'San Francisco', region: 'CA', country: 'US' });
+    expect(lookupAreaCode('415')).toEqual({
+      code: '415',
+      city: 'San Francisco',
+      region: 'CA',
+      country: 'US',
+    });
     expect(lookupAreaCode('604')?.country).toBe('CA');
     expect(findAreaCodesByCity('portland, or').map((a) => a.code)).toEqual(['503', '971']);
     expect(findAreaCodesByCity('Montréal').map((a) => a.code)).toEqual(['438', '514']);

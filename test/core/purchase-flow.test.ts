@@ -1,7 +1,21 @@
 /** The command core end to end on the sandbox carrier and a real (PGlite) store. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/core/command.js';
-import { approve, audit, buy, claim, deny, link, list, release, requests, search, sync, unlink, show } from '../../src/core/commands/index.js';
+import {
+  approve,
+  audit,
+  buy,
+  claim,
+  deny,
+  link,
+  list,
+  release,
+  requests,
+  search,
+  sync,
+  unlink,
+  show,
+} from '../../src/core/commands/index.js';
 import { reconcile } from '../../src/core/purchase.js';
 import type { Actor } from '../../src/core/types.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
@@ -20,41 +34,68 @@ afterEach(async () => {
   await store.close();
 });
 
-const run = <O>(command: { name: string }, actor: Actor, input: unknown) => runCommand(deps, command as never, actor, input) as Promise<O>;
+const run = <O>(command: { name: string }, actor: Actor, input: unknown) =>
+  runCommand(deps, command as never, actor, input) as Promise<O>;
 
 async function requestFor(actor: Actor, target = '415') {
-  const result = await run<{ request: { id: string; e164: string; status: string; monthlyCost: number } }>(buy, actor, { target, reason: 'test line' });
+  const result = await run<{
+    request: { id: string; e164: string; status: string; monthlyCost: number };
+  }>(buy, actor, { target, reason: 'test line' });
   return result.request;
 }
 
 describe('search', () => {
   it('finds sandbox numbers in an area code, cheapest first, saved as quotes', async () => {
-    const result = await run<{ quotes: Array<{ e164: string; monthlyCost: number; id: string }>; sandbox: boolean; described: string }>(search, ALICE, { query: '415', limit: 5 });
+    const result = await run<{
+      quotes: Array<{ e164: string; monthlyCost: number; id: string }>;
+      sandbox: boolean;
+      described: string;
+    }>(search, ALICE, { query: '415', limit: 5 });
     expect(result.sandbox).toBe(true);
     expect(result.described).toBe('area code 415 (San Francisco, CA)');
     expect(result.quotes).toHaveLength(5);
     expect(result.quotes.every((q) => q.e164.startsWith('+1415'))).toBe(true);
     const prices = result.quotes.map((q) => q.monthlyCost);
     expect(prices).toEqual([...prices].sort((a, b) => a - b));
-    expect(await store.getQuote(result.quotes[0]!.id)).toMatchObject({ e164: result.quotes[0]!.e164, sandbox: true });
+    expect(await store.getQuote(result.quotes[0]!.id)).toMatchObject({
+      e164: result.quotes[0]!.e164,
+      sandbox: true,
+    });
   });
 
   it('searches by city and by toll-free prefix', async () => {
-    const byCity = await run<{ quotes: Array<{ locality: string }> }>(search, ALICE, { query: 'Toronto' });
+    const byCity = await run<{ quotes: Array<{ locality: string }> }>(search, ALICE, {
+      query: 'Toronto',
+    });
     expect(byCity.quotes.length).toBeGreaterThan(0);
     expect(byCity.quotes.every((q) => q.locality === 'Toronto')).toBe(true);
-    const tollFree = await run<{ quotes: Array<{ numberType: string; e164: string }> }>(search, ALICE, { query: '800', limit: 3 });
-    expect(tollFree.quotes.every((q) => q.numberType === 'toll-free' && q.e164.startsWith('+1800'))).toBe(true);
+    const tollFree = await run<{ quotes: Array<{ numberType: string; e164: string }> }>(
+      search,
+      ALICE,
+      { query: '800', limit: 3 },
+    );
+    expect(
+      tollFree.quotes.every((q) => q.numberType === 'toll-free' && q.e164.startsWith('+1800')),
+    ).toBe(true);
   });
 
   it('refuses a two-digit area code and an unknown city with what to type', async () => {
-    await expect(run(search, ALICE, { query: '41' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('search 415') });
-    await expect(run(search, ALICE, { query: 'Atlantis' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('area code') });
+    await expect(run(search, ALICE, { query: '41' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('search 415'),
+    });
+    await expect(run(search, ALICE, { query: 'Atlantis' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('area code'),
+    });
   });
 
   it('answers with a clear error when every carrier fails', async () => {
     deps = makeDeps(store, { carrier: { faultRate: 1, faults: ['server_error'] } });
-    await expect(run(search, ALICE, { query: '415' })).rejects.toMatchObject({ code: 'UPSTREAM', message: expect.stringContaining('Every carrier failed') });
+    await expect(run(search, ALICE, { query: '415' })).rejects.toMatchObject({
+      code: 'UPSTREAM',
+      message: expect.stringContaining('Every carrier failed'),
+    });
   });
 });
 
@@ -63,20 +104,37 @@ describe('buy, approve, deny', () => {
     const request = await requestFor(ALICE);
     expect(request).toMatchObject({ status: 'pending', monthlyCost: 1 });
     expect(deps.sandbox.state().owned[request.e164]).toBeUndefined();
-    const result = await run<{ request: { status: string }; number: { owner: string; e164: string } }>(approve, BOB, { id: request.id });
+    const result = await run<{
+      request: { status: string };
+      number: { owner: string; e164: string };
+    }>(approve, BOB, { id: request.id });
     expect(result.request.status).toBe('done');
     expect(result.number).toMatchObject({ owner: 'U01ALICE', e164: request.e164 });
     expect(deps.sandbox.state().owned[request.e164]).toBeDefined();
-    const mine = await run<{ numbers: Array<{ e164: string }>; totals: { team: { monthly: number } } }>(list, ALICE, {});
+    const mine = await run<{
+      numbers: Array<{ e164: string }>;
+      totals: { team: { monthly: number } };
+    }>(list, ALICE, {});
     expect(mine.numbers.map((n) => n.e164)).toEqual([request.e164]);
     expect(mine.totals.team.monthly).toBe(1);
   });
 
   it('refuses self-approval, non-approvers and AI assistants, leaving the request pending', async () => {
     const request = await requestFor(BOB);
-    await expect(run(approve, BOB, { id: request.id })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('your own request') });
-    await expect(run(approve, CAROL, { id: request.id })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('Only approvers') });
-    await expect(run(approve, { id: 'U01BOB', surface: 'mcp' }, { id: request.id })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('never approve') });
+    await expect(run(approve, BOB, { id: request.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('your own request'),
+    });
+    await expect(run(approve, CAROL, { id: request.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('Only approvers'),
+    });
+    await expect(
+      run(approve, { id: 'U01BOB', surface: 'mcp' }, { id: request.id }),
+    ).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('never approve'),
+    });
     expect((await store.getRequest(request.id))?.status).toBe('pending');
     expect(Object.keys(deps.sandbox.state().orders)).toHaveLength(0);
   });
@@ -84,15 +142,24 @@ describe('buy, approve, deny', () => {
   it('allows self-approval only when policy says so', async () => {
     deps = makeDeps(store, { policy: { allowSelfApproval: true } });
     const request = await requestFor(BOB);
-    await expect(run(approve, BOB, { id: request.id })).resolves.toMatchObject({ request: { status: 'done' } });
+    await expect(run(approve, BOB, { id: request.id })).resolves.toMatchObject({
+      request: { status: 'done' },
+    });
   });
 
   it('denies with a reason; the requester may withdraw their own; a denied request cannot be approved', async () => {
     const first = await requestFor(ALICE);
-    await expect(run(deny, BOB, { id: first.id, reason: 'use the pool' })).resolves.toMatchObject({ request: { status: 'denied', decisionNote: 'use the pool' } });
-    await expect(run(approve, BOB, { id: first.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already denied by U01BOB') });
+    await expect(run(deny, BOB, { id: first.id, reason: 'use the pool' })).resolves.toMatchObject({
+      request: { status: 'denied', decisionNote: 'use the pool' },
+    });
+    await expect(run(approve, BOB, { id: first.id })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('already denied by U01BOB'),
+    });
     const second = await requestFor(ALICE);
-    await expect(run(deny, ALICE, { id: second.id })).resolves.toMatchObject({ request: { status: 'denied' } });
+    await expect(run(deny, ALICE, { id: second.id })).resolves.toMatchObject({
+      request: { status: 'denied' },
+    });
     const third = await requestFor(ALICE);
     await expect(run(deny, CAROL, { id: third.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -100,7 +167,10 @@ describe('buy, approve, deny', () => {
   it('expires pending requests and will not approve them afterwards', async () => {
     const request = await requestFor(ALICE);
     deps.setNow(new Date(Date.now() + 61 * 60_000));
-    await expect(run(approve, BOB, { id: request.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('expired') });
+    await expect(run(approve, BOB, { id: request.id })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('expired'),
+    });
     expect((await store.getRequest(request.id))?.status).toBe('expired');
   });
 
@@ -114,57 +184,92 @@ describe('buy, approve, deny', () => {
   it('for an area code, tries the next quote when the first number was taken; never buys two', async () => {
     const request = await requestFor(ALICE, '415');
     await deps.sandbox.takeElsewhere(request.e164);
-    const result = await run<{ request: { status: string; e164: string } }>(approve, BOB, { id: request.id });
+    const result = await run<{ request: { status: string; e164: string } }>(approve, BOB, {
+      id: request.id,
+    });
     expect(result.request.status).toBe('done');
     expect(result.request.e164).not.toBe(request.e164);
     expect(Object.keys(deps.sandbox.state().orders)).toHaveLength(1);
   });
 
   it('fails a request for an exact number that was taken, saying nothing was bought', async () => {
-    const searched = await run<{ quotes: Array<{ e164: string }> }>(search, ALICE, { query: '212', limit: 1 });
+    const searched = await run<{ quotes: Array<{ e164: string }> }>(search, ALICE, {
+      query: '212',
+      limit: 1,
+    });
     const request = await requestFor(ALICE, searched.quotes[0]!.e164);
     await deps.sandbox.takeElsewhere(request.e164);
-    const result = await run<{ request: { status: string; errorCode: string; errorMessage: string } }>(approve, BOB, { id: request.id });
-    expect(result.request).toMatchObject({ status: 'failed', errorCode: 'TAKEN', errorMessage: expect.stringContaining('nothing was bought') });
+    const result = await run<{
+      request: { status: string; errorCode: string; errorMessage: string };
+    }>(approve, BOB, { id: request.id });
+    expect(result.request).toMatchObject({
+      status: 'failed',
+      errorCode: 'TAKEN',
+      errorMessage: expect.stringContaining('nothing was bought'),
+    });
   });
 
   it('refuses a request over the monthly budget, saying by how much', async () => {
     deps = makeDeps(store, { policy: { monthlyBudget: 1.5 } });
     await requestFor(ALICE, '212');
-    await expect(requestFor(CAROL, '312')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/\$0\.50 over the monthly budget of \$1\.50/) });
+    await expect(requestFor(CAROL, '312')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/\$0\.50 over the monthly budget of \$1\.50/),
+    });
   });
 
   it('refuses a request over the per-member cap', async () => {
     deps = makeDeps(store, { policy: { memberNumberCap: 1 } });
     await requestFor(ALICE, '212');
-    await expect(requestFor(ALICE, '312')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('cap is 1') });
+    await expect(requestFor(ALICE, '312')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('cap is 1'),
+    });
   });
 
   it('auto-approves under the threshold when policy turns it on', async () => {
     deps = makeDeps(store, { policy: { autoApproveUnderMonthly: 1.1 } });
-    const result = await run<{ autoApproved: boolean; request: { status: string; decidedBy: string }; number: { owner: string } }>(buy, ALICE, { target: '415' });
-    expect(result).toMatchObject({ autoApproved: true, request: { status: 'done', decidedBy: 'policy:auto-approve' }, number: { owner: 'U01ALICE' } });
+    const result = await run<{
+      autoApproved: boolean;
+      request: { status: string; decidedBy: string };
+      number: { owner: string };
+    }>(buy, ALICE, { target: '415' });
+    expect(result).toMatchObject({
+      autoApproved: true,
+      request: { status: 'done', decidedBy: 'policy:auto-approve' },
+      number: { owner: 'U01ALICE' },
+    });
   });
 
   it('records an order whose answer was lost (timeout after the carrier acted) exactly once', async () => {
-    deps = makeDeps(store, { carrier: { faultRate: 1, faults: ['timeout'], operations: ['order'] } });
+    deps = makeDeps(store, {
+      carrier: { faultRate: 1, faults: ['timeout'], operations: ['order'] },
+    });
     const request = await requestFor(ALICE, '415');
-    const result = await run<{ request: { status: string }; number: { owner: string } }>(approve, BOB, { id: request.id });
+    const result = await run<{ request: { status: string }; number: { owner: string } }>(
+      approve,
+      BOB,
+      { id: request.id },
+    );
     expect(result).toMatchObject({ request: { status: 'done' }, number: { owner: 'U01ALICE' } });
     expect(deps.sandbox.faults.injected.timeout).toBe(1);
     expect(Object.keys(deps.sandbox.state().orders)).toHaveLength(1);
   });
 
   it('a 5xx on the order is looked up, found never placed, and failed: nothing bought', async () => {
-    deps = makeDeps(store, { carrier: { faultRate: 1, faults: ['server_error'], operations: ['order'] } });
+    deps = makeDeps(store, {
+      carrier: { faultRate: 1, faults: ['server_error'], operations: ['order'] },
+    });
     const request = await requestFor(ALICE, '415');
-    const result = await run<{ request: { status: string; errorCode: string } }>(approve, BOB, { id: request.id });
+    const result = await run<{ request: { status: string; errorCode: string } }>(approve, BOB, {
+      id: request.id,
+    });
     expect(result.request).toMatchObject({ status: 'failed', errorCode: 'NOT_ORDERED' });
     expect(Object.keys(deps.sandbox.state().orders)).toHaveLength(0);
     expect(Object.keys(deps.sandbox.state().owned)).not.toContain(request.e164);
   });
 
-  it('reconcile settles a purchase interrupted between the carrier\'s yes and our record', async () => {
+  it("reconcile settles a purchase interrupted between the carrier's yes and our record", async () => {
     const request = await requestFor(ALICE, '415');
     await store.decideRequest(request.id, 'U01BOB', true, null, new Date());
     await store.beginExecution(request.id, new Date());
@@ -194,56 +299,103 @@ describe('pool, release, link', () => {
   });
 
   it('sync imports the sandbox account into the pool; only admins may sync', async () => {
-    const pool = await run<{ numbers: Array<{ e164: string; owner: string | null }> }>(list, ALICE, { scope: 'pool' });
+    const pool = await run<{ numbers: Array<{ e164: string; owner: string | null }> }>(
+      list,
+      ALICE,
+      { scope: 'pool' },
+    );
     expect(pool.numbers.map((n) => n.e164)).toContain('+14155550142');
     expect(pool.numbers.every((n) => n.owner === null)).toBe(true);
     await expect(run(sync, ALICE, {})).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    const again = await run<{ results: Array<{ run: { new: number; updated: number } }> }>(sync, ADMIN, {});
+    const again = await run<{ results: Array<{ run: { new: number; updated: number } }> }>(
+      sync,
+      ADMIN,
+      {},
+    );
     expect(again.results[0]!.run).toMatchObject({ new: 0, updated: 0 });
   });
 
   it('claims, links, refuses to release while linked, then unlinks and releases', async () => {
     await run(claim, ALICE, { number: '+1 (415) 555-0142' });
-    await expect(run(claim, CAROL, { number: '+14155550142' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('U01ALICE') });
-    await expect(run(link, CAROL, { number: '+14155550142', agent: 'retell:agent_sandbox_support' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(run(link, ALICE, { number: '+14155550142', agent: 'retell:agent_nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(run(claim, CAROL, { number: '+14155550142' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('U01ALICE'),
+    });
+    await expect(
+      run(link, CAROL, { number: '+14155550142', agent: 'retell:agent_sandbox_support' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      run(link, ALICE, { number: '+14155550142', agent: 'retell:agent_nope' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await run(link, ALICE, { number: '+14155550142', agent: 'retell:agent_sandbox_support' });
     expect(deps.retell.state().links['+14155550142']?.agentId).toBe('agent_sandbox_support');
-    await expect(run(release, ALICE, { number: '+14155550142' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('--unlink') });
-    const released = await run<{ number: { status: string }; unlinked: boolean }>(release, ALICE, { number: '+14155550142', unlink: true, reason: 'done' });
+    await expect(run(release, ALICE, { number: '+14155550142' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('--unlink'),
+    });
+    const released = await run<{ number: { status: string }; unlinked: boolean }>(release, ALICE, {
+      number: '+14155550142',
+      unlink: true,
+      reason: 'done',
+    });
     expect(released).toMatchObject({ number: { status: 'released' }, unlinked: true });
     expect(deps.retell.state().links['+14155550142']).toBeUndefined();
     expect(deps.sandbox.state().owned['+14155550142']).toBeUndefined();
-    const shown = await run<{ number: { status: string }; history: Array<{ command: string }> }>(show, ALICE, { number: '+14155550142' });
+    const shown = await run<{ number: { status: string }; history: Array<{ command: string }> }>(
+      show,
+      ALICE,
+      { number: '+14155550142' },
+    );
     expect(shown.number.status).toBe('released');
-    expect(shown.history.map((e) => e.command)).toEqual(expect.arrayContaining(['claim', 'link', 'release']));
+    expect(shown.history.map((e) => e.command)).toEqual(
+      expect.arrayContaining(['claim', 'link', 'release']),
+    );
   });
 
   it('keeps a number linked when the platform fails to unlink it', async () => {
     await run(claim, ALICE, { number: '+14155550142' });
     await run(link, ALICE, { number: '+14155550142', agent: 'vapi:asst_sandbox_reception' });
-    deps.agents.vapi = { ...deps.vapi, unlink: async () => Promise.reject(new Error('503 from platform')) };
-    await expect(run(unlink, ALICE, { number: '+14155550142' })).rejects.toMatchObject({ code: 'UPSTREAM', message: expect.stringContaining('stays linked') });
+    deps.agents.vapi = {
+      ...deps.vapi,
+      unlink: async () => Promise.reject(new Error('503 from platform')),
+    };
+    await expect(run(unlink, ALICE, { number: '+14155550142' })).rejects.toMatchObject({
+      code: 'UPSTREAM',
+      message: expect.stringContaining('stays linked'),
+    });
     expect((await store.getNumber('+14155550142'))?.agent?.agentId).toBe('asst_sandbox_reception');
   });
 
   it('only admins release pool numbers', async () => {
-    await expect(run(release, ALICE, { number: '+12125550117' })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('claim it first') });
-    await expect(run(release, ADMIN, { number: '+12125550117' })).resolves.toMatchObject({ number: { status: 'released' } });
+    await expect(run(release, ALICE, { number: '+12125550117' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('claim it first'),
+    });
+    await expect(run(release, ADMIN, { number: '+12125550117' })).resolves.toMatchObject({
+      number: { status: 'released' },
+    });
   });
 });
 
 describe('audit', () => {
   it('writes one event per command, refusals included, and members see only their own', async () => {
     await run(search, ALICE, { query: '415' });
-    await expect(run(approve, CAROL, { id: 'R-NOPE1234' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(run(search, ALICE, { query: '41' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    const all = await run<{ events: Array<{ actor: string; command: string; outcome: string; errorCode: string | null }> }>(audit, BOB, {});
-    expect(all.events.slice(0, 3).map((e) => [e.actor, e.command, e.outcome, e.errorCode])).toEqual([
-      ['U01ALICE', 'search', 'refused', 'INVALID_INPUT'],
-      ['U01CAROL', 'approve', 'refused', 'NOT_FOUND'],
-      ['U01ALICE', 'search', 'ok', null],
-    ]);
+    await expect(run(approve, CAROL, { id: 'R-NOPE1234' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(run(search, ALICE, { query: '41' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    const all = await run<{
+      events: Array<{ actor: string; command: string; outcome: string; errorCode: string | null }>;
+    }>(audit, BOB, {});
+    expect(all.events.slice(0, 3).map((e) => [e.actor, e.command, e.outcome, e.errorCode])).toEqual(
+      [
+        ['U01ALICE', 'search', 'refused', 'INVALID_INPUT'],
+        ['U01CAROL', 'approve', 'refused', 'NOT_FOUND'],
+        ['U01ALICE', 'search', 'ok', null],
+      ],
+    );
     const own = await run<{ events: Array<{ actor: string }> }>(audit, ALICE, {});
     expect(own.events.every((e) => e.actor === 'U01ALICE')).toBe(true);
   });

@@ -18,16 +18,23 @@ for (const { name, make, skip } of STORES) {
     beforeEach(async () => {
       store = await make();
       // Latency on the carrier widens every race window.
-      deps = makeDeps(store, { policy: { approvers: Array.from({ length: 20 }, (_, i) => `U02APPR${i}`) }, carrier: { latencyMs: 5 } });
+      deps = makeDeps(store, {
+        policy: { approvers: Array.from({ length: 20 }, (_, i) => `U02APPR${i}`) },
+        carrier: { latencyMs: 5 },
+      });
     });
     afterEach(async () => {
       await store.close();
     });
 
     it('20 concurrent approvals of one request make exactly one purchase', async () => {
-      const { request } = (await runCommand(deps, buy as never, ALICE, { target: '415' })) as { request: { id: string; e164: string } };
+      const { request } = (await runCommand(deps, buy as never, ALICE, { target: '415' })) as {
+        request: { id: string; e164: string };
+      };
       const results = await Promise.allSettled(
-        deps.policy.approvers.map((id) => runCommand(deps, approve as never, { id, surface: 'slack' }, { id: request.id })),
+        deps.policy.approvers.map((id) =>
+          runCommand(deps, approve as never, { id, surface: 'slack' }, { id: request.id }),
+        ),
       );
       const ok = results.filter((r) => r.status === 'fulfilled');
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -38,14 +45,18 @@ for (const { name, make, skip } of STORES) {
       expect(Object.values(state.orders).filter((o) => o.reference === request.id)).toHaveLength(1);
       expect(Object.keys(state.orders)).toHaveLength(1);
       expect(await store.getRequest(request.id)).toMatchObject({ status: 'done', attempts: 1 });
-      expect((await store.listNumbers({ owner: 'U01ALICE' })).map((n) => n.e164)).toEqual([request.e164]);
+      expect((await store.listNumbers({ owner: 'U01ALICE' })).map((n) => n.e164)).toEqual([
+        request.e164,
+      ]);
     });
 
     it('50 concurrent claims of one pool number: one owner, 49 clear conflicts', async () => {
       await runCommand(deps, sync as never, ADMIN, {});
       const members = Array.from({ length: 50 }, (_, i) => `U03M${String(i).padStart(3, '0')}`);
       const results = await Promise.allSettled(
-        members.map((id) => runCommand(deps, claim as never, { id, surface: 'slack' }, { number: '+14155550142' })),
+        members.map((id) =>
+          runCommand(deps, claim as never, { id, surface: 'slack' }, { number: '+14155550142' }),
+        ),
       );
       const winners = results.filter((r) => r.status === 'fulfilled');
       const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -54,7 +65,10 @@ for (const { name, make, skip } of STORES) {
       const owner = (await store.getNumber('+14155550142'))!.owner!;
       expect(members).toContain(owner);
       for (const loser of losers) {
-        expect(loser.reason).toMatchObject({ code: 'CONFLICT', message: `+14155550142 already belongs to ${owner}. Pick another from: list pool` });
+        expect(loser.reason).toMatchObject({
+          code: 'CONFLICT',
+          message: `+14155550142 already belongs to ${owner}. Pick another from: list pool`,
+        });
       }
     });
   });

@@ -30,7 +30,10 @@ export interface TestDeps extends Deps {
   setNow(date: Date): void;
 }
 
-export function makeDeps(store: Store, options: { policy?: Partial<Policy>; carrier?: SandboxCarrierOptions } = {}): TestDeps {
+export function makeDeps(
+  store: Store,
+  options: { policy?: Partial<Policy>; carrier?: SandboxCarrierOptions } = {},
+): TestDeps {
   const sandbox = createSandboxCarrier(options.carrier);
   const retell = createSandboxAgents('retell');
   const vapi = createSandboxAgents('vapi');

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { SqlStore } from '../../src/store/sql-store.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
 import { openPgliteStore } from '../../src/store/pglite-store.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 

@@ -33,10 +33,32 @@ function quote(id: string, e164: string, monthly = 1): Quote {
 }
 
 function row(e164: string, extra: Partial<SyncRow> = {}): SyncRow {
-  return { e164, carrierRef: `ref-${e164}`, carrierAccount: null, country: 'US', region: 'CA', locality: 'San Francisco', numberType: 'local', features: ['voice'], monthlyCost: 1, upfrontCost: 1, currency: 'USD', ...extra };
+  return {
+    e164,
+    carrierRef: `ref-${e164}`,
+    carrierAccount: null,
+    country: 'US',
+    region: 'CA',
+    locality: 'San Francisco',
+    numberType: 'local',
+    features: ['voice'],
+    monthlyCost: 1,
+    upfrontCost: 1,
+    currency: 'USD',
+    ...extra,
+  };
 }
 
-const request = (id: string, quoteId: string, requester = 'U01ALICE', extra: { memberCap?: number | null; monthlyBudget?: number | null; areaCode?: string | null } = {}) => ({
+const request = (
+  id: string,
+  quoteId: string,
+  requester = 'U01ALICE',
+  extra: {
+    memberCap?: number | null;
+    monthlyBudget?: number | null;
+    areaCode?: string | null;
+  } = {},
+) => ({
   id,
   requester,
   surface: 'cli',
@@ -75,32 +97,59 @@ for (const { name, make, skip } of STORES) {
     it('binds a request to the quote and refuses a second live request for the same number', async () => {
       await store.saveQuotes([quote('Q-1', '+14155550100', 1.15)]);
       const created = await store.createPurchaseRequest(request('R-1', 'Q-1'));
-      expect(created).toMatchObject({ status: 'created', request: { id: 'R-1', status: 'pending', monthlyCost: 1.15, e164: '+14155550100', requester: 'U01ALICE' } });
+      expect(created).toMatchObject({
+        status: 'created',
+        request: {
+          id: 'R-1',
+          status: 'pending',
+          monthlyCost: 1.15,
+          e164: '+14155550100',
+          requester: 'U01ALICE',
+        },
+      });
       const again = await store.createPurchaseRequest(request('R-2', 'Q-1', 'U01CAROL'));
       expect(again).toMatchObject({ status: 'duplicate', request: { id: 'R-1' } });
-      expect(await store.createPurchaseRequest(request('R-3', 'Q-missing'))).toEqual({ status: 'quote-not-found' });
+      expect(await store.createPurchaseRequest(request('R-3', 'Q-missing'))).toEqual({
+        status: 'quote-not-found',
+      });
     });
 
     it('refuses an expired quote', async () => {
-      await store.saveQuotes([{ ...quote('Q-old', '+14155550101'), expiresAt: new Date(NOW.getTime() - 1000) }]);
-      expect((await store.createPurchaseRequest(request('R-1', 'Q-old'))).status).toBe('quote-expired');
+      await store.saveQuotes([
+        { ...quote('Q-old', '+14155550101'), expiresAt: new Date(NOW.getTime() - 1000) },
+      ]);
+      expect((await store.createPurchaseRequest(request('R-1', 'Q-old'))).status).toBe(
+        'quote-expired',
+      );
     });
 
     it('enforces the member cap and the monthly budget, saying by how much', async () => {
       await store.saveQuotes([quote('Q-1', '+14155550100', 3), quote('Q-2', '+14155550101', 3)]);
       expect((await store.createPurchaseRequest(request('R-1', 'Q-1'))).status).toBe('created');
-      expect(await store.createPurchaseRequest(request('R-2', 'Q-2', 'U01ALICE', { memberCap: 1 }))).toEqual({ status: 'member-cap', count: 1, cap: 1 });
-      expect(await store.createPurchaseRequest(request('R-3', 'Q-2', 'U01CAROL', { monthlyBudget: 5 }))).toEqual({ status: 'over-budget', committed: 3, budget: 5, cost: 3 });
+      expect(
+        await store.createPurchaseRequest(request('R-2', 'Q-2', 'U01ALICE', { memberCap: 1 })),
+      ).toEqual({ status: 'member-cap', count: 1, cap: 1 });
+      expect(
+        await store.createPurchaseRequest(request('R-3', 'Q-2', 'U01CAROL', { monthlyBudget: 5 })),
+      ).toEqual({ status: 'over-budget', committed: 3, budget: 5, cost: 3 });
     });
 
     it('moves pending -> approved once; a second decision sees it decided', async () => {
       await store.saveQuotes([quote('Q-1', '+14155550100')]);
       await store.createPurchaseRequest(request('R-1', 'Q-1'));
       const first = await store.decideRequest('R-1', 'U01BOB', true, null, NOW);
-      expect(first).toMatchObject({ status: 'decided', request: { status: 'approved', decidedBy: 'U01BOB' } });
+      expect(first).toMatchObject({
+        status: 'decided',
+        request: { status: 'approved', decidedBy: 'U01BOB' },
+      });
       const second = await store.decideRequest('R-1', 'U01DAVE', false, 'no', NOW);
-      expect(second).toMatchObject({ status: 'not-pending', request: { status: 'approved', decidedBy: 'U01BOB' } });
-      expect(await store.decideRequest('R-404', 'U01BOB', true, null, NOW)).toEqual({ status: 'not-found' });
+      expect(second).toMatchObject({
+        status: 'not-pending',
+        request: { status: 'approved', decidedBy: 'U01BOB' },
+      });
+      expect(await store.decideRequest('R-404', 'U01BOB', true, null, NOW)).toEqual({
+        status: 'not-found',
+      });
     });
 
     it('expires a pending request whose time is up, once', async () => {
@@ -110,16 +159,21 @@ for (const { name, make, skip } of STORES) {
       const expired = await store.expireRequests(LATER(61));
       expect(expired.map((r) => [r.id, r.status])).toEqual([['R-1', 'expired']]);
       expect(await store.expireRequests(LATER(62))).toEqual([]);
-      expect((await store.decideRequest('R-1', 'U01BOB', true, null, LATER(63))).status).toBe('not-pending');
+      expect((await store.decideRequest('R-1', 'U01BOB', true, null, LATER(63))).status).toBe(
+        'not-pending',
+      );
     });
 
     it('a decision after the deadline expires the request instead', async () => {
       await store.saveQuotes([quote('Q-1', '+14155550100')]);
       await store.createPurchaseRequest(request('R-1', 'Q-1'));
-      expect(await store.decideRequest('R-1', 'U01BOB', true, null, LATER(61))).toMatchObject({ status: 'expired', request: { status: 'expired' } });
+      expect(await store.decideRequest('R-1', 'U01BOB', true, null, LATER(61))).toMatchObject({
+        status: 'expired',
+        request: { status: 'expired' },
+      });
     });
 
-    it('executes once and records the purchase idempotently as the requester\'s number', async () => {
+    it("executes once and records the purchase idempotently as the requester's number", async () => {
       await store.saveQuotes([quote('Q-1', '+14155550100')]);
       await store.createPurchaseRequest(request('R-1', 'Q-1'));
       await store.decideRequest('R-1', 'U01BOB', true, null, NOW);
@@ -127,7 +181,17 @@ for (const { name, make, skip } of STORES) {
       expect((await store.beginExecution('R-1', NOW)).status).toBe('not-approved');
       const bought = { ...quote('Q-1', '+14155550100'), carrierRef: 'sbx-pn-9' };
       const done = await store.completePurchase('R-1', bought, 'order-1', NOW);
-      expect(done).toMatchObject({ status: 'done', request: { status: 'done', carrierOrderRef: 'order-1' }, number: { e164: '+14155550100', owner: 'U01ALICE', status: 'assigned', carrierRef: 'sbx-pn-9', source: 'purchase' } });
+      expect(done).toMatchObject({
+        status: 'done',
+        request: { status: 'done', carrierOrderRef: 'order-1' },
+        number: {
+          e164: '+14155550100',
+          owner: 'U01ALICE',
+          status: 'assigned',
+          carrierRef: 'sbx-pn-9',
+          source: 'purchase',
+        },
+      });
       const again = await store.completePurchase('R-1', bought, 'order-1', NOW);
       expect(again.status).toBe('already-done');
       expect((await store.listNumbers({ scope: 'all' })).length).toBe(1);
@@ -136,28 +200,43 @@ for (const { name, make, skip } of STORES) {
     it('fails an executing request and refuses to fail a pending one', async () => {
       await store.saveQuotes([quote('Q-1', '+14155550100')]);
       await store.createPurchaseRequest(request('R-1', 'Q-1'));
-      expect((await store.failRequest('R-1', 'failed', 'X', 'why', NOW)).status).toBe('not-executing');
+      expect((await store.failRequest('R-1', 'failed', 'X', 'why', NOW)).status).toBe(
+        'not-executing',
+      );
       await store.decideRequest('R-1', 'U01BOB', true, null, NOW);
       await store.beginExecution('R-1', NOW);
-      expect(await store.failRequest('R-1', 'failed', 'TAKEN', 'taken', NOW)).toMatchObject({ status: 'ok', request: { status: 'failed', errorCode: 'TAKEN' } });
+      expect(await store.failRequest('R-1', 'failed', 'TAKEN', 'taken', NOW)).toMatchObject({
+        status: 'ok',
+        request: { status: 'failed', errorCode: 'TAKEN' },
+      });
     });
 
     it('claims a pool number once; the owner claiming again gets it back; others conflict', async () => {
       await syncAll(store, 'S-1', [row('+14155550142')]);
       expect((await store.claimNumber('+14155550142', 'U01ALICE', null)).status).toBe('claimed');
-      expect((await store.claimNumber('+14155550142', 'U01ALICE', null)).status).toBe('already-yours');
-      expect(await store.claimNumber('+14155550142', 'U01CAROL', null)).toMatchObject({ status: 'held', owner: 'U01ALICE' });
+      expect((await store.claimNumber('+14155550142', 'U01ALICE', null)).status).toBe(
+        'already-yours',
+      );
+      expect(await store.claimNumber('+14155550142', 'U01CAROL', null)).toMatchObject({
+        status: 'held',
+        owner: 'U01ALICE',
+      });
       expect((await store.claimNumber('+19995550000', 'U01CAROL', null)).status).toBe('not-found');
     });
 
     it('refuses to release a linked number, releases an unlinked one, and keeps it as history', async () => {
       await syncAll(store, 'S-1', [row('+14155550142')]);
       const number = (await store.getNumber('+14155550142'))!;
-      expect((await store.linkNumber(number.id, 'retell', 'agent_1', 'ref-1', NOW)).status).toBe('linked');
+      expect((await store.linkNumber(number.id, 'retell', 'agent_1', 'ref-1', NOW)).status).toBe(
+        'linked',
+      );
       expect((await store.releaseNumber(number.id, NOW)).status).toBe('linked');
       expect((await store.unlinkNumber(number.id, NOW)).status).toBe('unlinked');
       expect((await store.unlinkNumber(number.id, NOW)).status).toBe('not-linked');
-      expect(await store.releaseNumber(number.id, NOW)).toMatchObject({ status: 'released', number: { status: 'released' } });
+      expect(await store.releaseNumber(number.id, NOW)).toMatchObject({
+        status: 'released',
+        number: { status: 'released' },
+      });
       expect(await store.listNumbers({ scope: 'all' })).toEqual([]);
       expect((await store.getNumber('+14155550142'))?.status).toBe('released');
     });
@@ -165,7 +244,10 @@ for (const { name, make, skip } of STORES) {
     it('syncs: new numbers land in the pool; an unchanged re-sync writes no number; vanished ones go missing', async () => {
       const first = await syncAll(store, 'S-1', [row('+14155550142'), row('+12125550117')]);
       expect(first.counts).toEqual({ seen: 2, new: 2, updated: 0, unchanged: 0 });
-      expect((await store.listNumbers({ scope: 'pool' })).map((n) => n.e164).sort()).toEqual(['+12125550117', '+14155550142']);
+      expect((await store.listNumbers({ scope: 'pool' })).map((n) => n.e164).sort()).toEqual([
+        '+12125550117',
+        '+14155550142',
+      ]);
       const before = (await store.getNumber('+14155550142'))!.updatedAt;
       const second = await syncAll(store, 'S-2', [row('+14155550142'), row('+12125550117')]);
       expect(second.counts).toEqual({ seen: 2, new: 0, updated: 0, unchanged: 2 });
@@ -174,25 +256,64 @@ for (const { name, make, skip } of STORES) {
       expect(third.counts).toEqual({ seen: 1, new: 0, updated: 1, unchanged: 0 });
       expect(third.run.missing).toBe(1);
       expect((await store.getNumber('+12125550117'))?.status).toBe('missing');
-      const fourth = await syncAll(store, 'S-4', [row('+14155550142', { monthlyCost: 2 }), row('+12125550117')]);
+      const fourth = await syncAll(store, 'S-4', [
+        row('+14155550142', { monthlyCost: 2 }),
+        row('+12125550117'),
+      ]);
       expect(fourth.counts.updated).toBe(1);
       expect((await store.getNumber('+12125550117'))?.status).toBe('available');
     });
 
     it('allows one running sync per carrier', async () => {
       expect((await store.syncBegin('S-1', 'sandbox', 'local', NOW)).status).toBe('started');
-      expect(await store.syncBegin('S-2', 'sandbox', 'local', NOW)).toMatchObject({ status: 'busy', run: { id: 'S-1' } });
+      expect(await store.syncBegin('S-2', 'sandbox', 'local', NOW)).toMatchObject({
+        status: 'busy',
+        run: { id: 'S-1' },
+      });
       await store.syncFail('S-1', 'carrier down', NOW);
-      expect((await store.listSyncRuns(1))[0]).toMatchObject({ id: 'S-1', status: 'failed', error: 'carrier down' });
+      expect((await store.listSyncRuns(1))[0]).toMatchObject({
+        id: 'S-1',
+        status: 'failed',
+        error: 'carrier down',
+      });
       expect((await store.syncBegin('S-3', 'sandbox', 'local', NOW)).status).toBe('started');
     });
 
     it('records and filters audit events', async () => {
-      const base = { at: NOW, surface: 'cli' as const, outcome: 'ok' as const, errorCode: null, message: null, monthlyCost: null, upfrontCost: null, currency: null, durationMs: 3, detail: { a: 1 } };
-      await store.recordAudit({ ...base, actor: 'U01ALICE', command: 'claim', target: '+14155550142', requestId: null });
-      await store.recordAudit({ ...base, actor: 'U01BOB', command: 'approve', target: '+14155550100', requestId: 'R-1', monthlyCost: 1.15, currency: 'USD' });
-      expect((await store.listAudit({ actor: 'U01ALICE' })).map((e) => e.command)).toEqual(['claim']);
-      expect(await store.listAudit({ requestId: 'R-1' })).toMatchObject([{ actor: 'U01BOB', monthlyCost: 1.15, detail: { a: 1 } }]);
+      const base = {
+        at: NOW,
+        surface: 'cli' as const,
+        outcome: 'ok' as const,
+        errorCode: null,
+        message: null,
+        monthlyCost: null,
+        upfrontCost: null,
+        currency: null,
+        durationMs: 3,
+        detail: { a: 1 },
+      };
+      await store.recordAudit({
+        ...base,
+        actor: 'U01ALICE',
+        command: 'claim',
+        target: '+14155550142',
+        requestId: null,
+      });
+      await store.recordAudit({
+        ...base,
+        actor: 'U01BOB',
+        command: 'approve',
+        target: '+14155550100',
+        requestId: 'R-1',
+        monthlyCost: 1.15,
+        currency: 'USD',
+      });
+      expect((await store.listAudit({ actor: 'U01ALICE' })).map((e) => e.command)).toEqual([
+        'claim',
+      ]);
+      expect(await store.listAudit({ requestId: 'R-1' })).toMatchObject([
+        { actor: 'U01BOB', monthlyCost: 1.15, detail: { a: 1 } },
+      ]);
       expect((await store.listAudit({})).length).toBe(2);
     });
   });

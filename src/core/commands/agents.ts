@@ -11,10 +11,16 @@ export const agents = defineCommand({
   usage: 'agents [retell|vapi]',
   examples: ['agents', 'agents retell'],
   args: [{ name: 'platform' }],
-  input: z.object({ platform: z.enum(PLATFORMS).optional().describe('Only this platform: retell or vapi') }),
-  async run(ctx, input): Promise<{ agents: Agent[]; skipped: Array<{ platform: Platform; reason: string }> }> {
+  input: z.object({
+    platform: z.enum(PLATFORMS).optional().describe('Only this platform: retell or vapi'),
+  }),
+  async run(
+    ctx,
+    input,
+  ): Promise<{ agents: Agent[]; skipped: Array<{ platform: Platform; reason: string }> }> {
     const platforms = Object.values(ctx.deps.agents).filter(
-      (p): p is VoiceAgents => p !== undefined && (!input.platform || p.platform === input.platform),
+      (p): p is VoiceAgents =>
+        p !== undefined && (!input.platform || p.platform === input.platform),
     );
     const settled = await Promise.allSettled(platforms.map((p) => p.listAgents()));
     const found: Agent[] = [];
@@ -22,7 +28,11 @@ export const agents = defineCommand({
     settled.forEach((result, index) => {
       const platform = platforms[index] as VoiceAgents;
       if (result.status === 'fulfilled') found.push(...result.value);
-      else skipped.push({ platform: platform.platform, reason: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+      else
+        skipped.push({
+          platform: platform.platform,
+          reason: result.reason instanceof Error ? result.reason.message : String(result.reason),
+        });
     });
     return { agents: found, skipped };
   },

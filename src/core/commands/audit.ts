@@ -12,9 +12,19 @@ export const audit = defineCommand({
   examples: ['audit', 'audit +14155550142', 'audit R-7K3Q9X2M', 'audit --actor U01ALICE'],
   args: [{ name: 'subject' }],
   input: z.object({
-    subject: z.string().max(40).optional().describe('A number (E.164) or a request id (R-…) to show the history of'),
+    subject: z
+      .string()
+      .max(40)
+      .optional()
+      .describe('A number (E.164) or a request id (R-…) to show the history of'),
     actor: z.string().max(64).optional().describe('Only events by this member id'),
-    limit: z.number().int().min(1).max(1000).default(50).describe('How many events (default 50, newest first)'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe('How many events (default 50, newest first)'),
   }),
   async run(ctx, input): Promise<{ events: AuditEvent[] }> {
     const { deps, actor } = ctx;
@@ -22,9 +32,15 @@ export const audit = defineCommand({
     const filter = {
       limit: input.limit,
       ...(subject && /^R-/i.test(subject) ? { requestId: subject.toUpperCase() } : {}),
-      ...(subject && !/^R-/i.test(subject) ? { target: parseE164(subject) ? toE164(subject) : subject } : {}),
+      ...(subject && !/^R-/i.test(subject)
+        ? { target: parseE164(subject) ? toE164(subject) : subject }
+        : {}),
       // Members see their own events; approvers and admins see everyone's.
-      ...(seesEveryone(deps.policy, actor) ? (input.actor ? { actor: input.actor } : {}) : { actor: actor.id }),
+      ...(seesEveryone(deps.policy, actor)
+        ? input.actor
+          ? { actor: input.actor }
+          : {}
+        : { actor: actor.id }),
     };
     return { events: await deps.store.listAudit(filter) };
   },

@@ -15,7 +15,9 @@ export const buyInput = z.object({
   target: z
     .string()
     .min(1)
-    .describe('What to buy: an area code (the server picks the best quote), a number in E.164 form from a search, or a quote id (Q-…)'),
+    .describe(
+      'What to buy: an area code (the server picks the best quote), a number in E.164 form from a search, or a quote id (Q-…)',
+    ),
   reason: ReasonArg.optional(),
   type: NumberTypeArg,
   features: FeaturesArg,
@@ -33,60 +35,105 @@ export interface BuyResult {
   number: NumberRecord | null;
 }
 
-function refusal(outcome: Exclude<CreateRequestOutcome, { status: 'created' }>, quote: Quote): CoreError {
+function refusal(
+  outcome: Exclude<CreateRequestOutcome, { status: 'created' }>,
+  quote: Quote,
+): CoreError {
   switch (outcome.status) {
     case 'quote-not-found':
       return new CoreError('NOT_FOUND', `Quote ${quote.id} does not exist. Search again.`);
     case 'quote-expired':
-      return new CoreError('CONFLICT', `Quote ${quote.id} has expired. Search again for a fresh price.`);
+      return new CoreError(
+        'CONFLICT',
+        `Quote ${quote.id} has expired. Search again for a fresh price.`,
+      );
     case 'already-owned':
-      return new CoreError('CONFLICT', `${quote.e164} is already in our account. Claim it instead: claim ${quote.e164}`);
+      return new CoreError(
+        'CONFLICT',
+        `${quote.e164} is already in our account. Claim it instead: claim ${quote.e164}`,
+      );
     case 'duplicate':
-      return new CoreError('CONFLICT', `${quote.e164} already has a ${outcome.request.status} request, ${outcome.request.id}, by ${outcome.request.requester}.`, { details: { requestId: outcome.request.id } });
+      return new CoreError(
+        'CONFLICT',
+        `${quote.e164} already has a ${outcome.request.status} request, ${outcome.request.id}, by ${outcome.request.requester}.`,
+        { details: { requestId: outcome.request.id } },
+      );
     case 'member-cap':
-      return new CoreError('FORBIDDEN', `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`, { details: { ...outcome } });
+      return new CoreError(
+        'FORBIDDEN',
+        `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
+        { details: { ...outcome } },
+      );
     case 'over-budget': {
       const over = outcome.committed + outcome.cost - outcome.budget;
-      return new CoreError('FORBIDDEN', `This number costs ${formatMoney(outcome.cost, quote.currency)} a month, which would take the team to ${formatMoney(outcome.committed + outcome.cost, quote.currency)}, ${formatMoney(over, quote.currency)} over the monthly budget of ${formatMoney(outcome.budget, quote.currency)}. Release a number or ask an admin to raise SWITCHBOARD_MONTHLY_BUDGET.`, { details: { ...outcome, over } });
+      return new CoreError(
+        'FORBIDDEN',
+        `This number costs ${formatMoney(outcome.cost, quote.currency)} a month, which would take the team to ${formatMoney(outcome.committed + outcome.cost, quote.currency)}, ${formatMoney(over, quote.currency)} over the monthly budget of ${formatMoney(outcome.budget, quote.currency)}. Release a number or ask an admin to raise SWITCHBOARD_MONTHLY_BUDGET.`,
+        { details: { ...outcome, over } },
+      );
     }
   }
 }
 
-async function quotesFor(ctx: CommandContext, input: z.output<typeof buyInput>): Promise<{ quotes: Quote[]; areaCode: string | null }> {
+async function quotesFor(
+  ctx: CommandContext,
+  input: z.output<typeof buyInput>,
+): Promise<{ quotes: Quote[]; areaCode: string | null }> {
   const target = input.target.trim();
   const { store, clock } = ctx.deps;
   if (/^Q-/i.test(target)) {
     const quote = await store.getQuote(target.toUpperCase());
-    if (!quote) throw new CoreError('NOT_FOUND', `No quote ${target}. Search again and buy by number or quote id.`);
+    if (!quote)
+      throw new CoreError(
+        'NOT_FOUND',
+        `No quote ${target}. Search again and buy by number or quote id.`,
+      );
     return { quotes: [quote], areaCode: null };
   }
   if (/^\d{1,3}$/.test(target)) {
-    const { criteria } = toCriteria({ query: target, type: input.type, features: input.features, limit: 10, ...(input.country ? { country: input.country } : {}) });
+    const { criteria } = toCriteria({
+      query: target,
+      type: input.type,
+      features: input.features,
+      limit: 10,
+      ...(input.country ? { country: input.country } : {}),
+    });
     const { offers } = await searchCarriers(ctx, pickCarriers(ctx, input.carrier), criteria);
     if (offers.length === 0) {
-      throw new CoreError('NOT_FOUND', `No ${criteria.numberType} numbers are available in ${target} right now. Try a nearby area code.`);
+      throw new CoreError(
+        'NOT_FOUND',
+        `No ${criteria.numberType} numbers are available in ${target} right now. Try a nearby area code.`,
+      );
     }
     return { quotes: await makeQuotes(ctx, offers), areaCode: target };
   }
   const e164 = parseE164(target);
   if (!e164) {
-    throw new CoreError('INVALID_INPUT', `"${target}" is neither an area code, a phone number nor a quote id. Usage: buy <area code | +E.164> [--reason "…"], e.g. buy 415`);
+    throw new CoreError(
+      'INVALID_INPUT',
+      `"${target}" is neither an area code, a phone number nor a quote id. Usage: buy <area code | +E.164> [--reason "…"], e.g. buy 415`,
+    );
   }
   const saved = await store.findQuote(e164, clock.now());
-  if (saved && (!input.carrier || saved.carrier === input.carrier)) return { quotes: [saved], areaCode: null };
+  if (saved && (!input.carrier || saved.carrier === input.carrier))
+    return { quotes: [saved], areaCode: null };
   // No recent quote: ask the carriers for the number's current price.
   for (const carrier of pickCarriers(ctx, input.carrier)) {
     const offer = await carrier.check(e164);
     if (offer) return { quotes: await makeQuotes(ctx, [offer]), areaCode: null };
   }
-  throw new CoreError('NOT_FOUND', `${e164} is not available from ${input.carrier ?? 'any configured carrier'}. Search for another: search ${e164.slice(2, 5)}`);
+  throw new CoreError(
+    'NOT_FOUND',
+    `${e164} is not available from ${input.carrier ?? 'any configured carrier'}. Search for another: search ${e164.slice(2, 5)}`,
+  );
 }
 
 export const buy = defineCommand({
   name: 'buy',
   summary: 'Request a purchase: an approver must approve before any money is spent',
   effect: 'spend',
-  usage: 'buy <area code | +E.164 | quote id> [--reason "…"] [--type local|toll-free|mobile] [--carrier telnyx|twilio]',
+  usage:
+    'buy <area code | +E.164 | quote id> [--reason "…"] [--type local|toll-free|mobile] [--carrier telnyx|twilio]',
   examples: ['buy 415 --reason "Support line for the Acme agent"', 'buy +14155550123'],
   args: [{ name: 'target', required: true }],
   input: buyInput,
@@ -121,7 +168,13 @@ export const buy = defineCommand({
     if (!created) throw lastRefusal ?? new CoreError('NOT_FOUND', 'Nothing to buy.');
     let { request } = created;
     const { quote } = created;
-    ctx.note({ target: quote.e164, requestId: request.id, monthlyCost: quote.monthlyCost, upfrontCost: quote.upfrontCost, currency: quote.currency });
+    ctx.note({
+      target: quote.e164,
+      requestId: request.id,
+      monthlyCost: quote.monthlyCost,
+      upfrontCost: quote.upfrontCost,
+      currency: quote.currency,
+    });
 
     const carrier = deps.carriers[quote.carrier];
     if (carrier?.hold) {
@@ -132,13 +185,31 @@ export const buy = defineCommand({
     }
 
     if (autoApproves(deps.policy, quote.monthlyCost)) {
-      const decided = await deps.store.decideRequest(request.id, 'policy:auto-approve', true, `under ${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month`, deps.clock.now());
+      const decided = await deps.store.decideRequest(
+        request.id,
+        'policy:auto-approve',
+        true,
+        `under ${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month`,
+        deps.clock.now(),
+      );
       if (decided.status === 'decided') {
         const outcome = await executePurchase(ctx, request.id);
-        return { request: outcome.request, quote, approvers: [], autoApproved: true, number: outcome.number };
+        return {
+          request: outcome.request,
+          quote,
+          approvers: [],
+          autoApproved: true,
+          number: outcome.number,
+        };
       }
       request = 'request' in decided ? decided.request : request;
     }
-    return { request, quote, approvers: [...deps.policy.approvers], autoApproved: false, number: null };
+    return {
+      request,
+      quote,
+      approvers: [...deps.policy.approvers],
+      autoApproved: false,
+      number: null,
+    };
   },
 });

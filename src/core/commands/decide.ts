@@ -27,9 +27,17 @@ function notPending(request: PurchaseRequest): CoreError {
   const who = request.decidedBy ? ` by ${request.decidedBy}` : '';
   const when = request.decidedAt ? ` at ${request.decidedAt.toISOString()}` : '';
   if (request.status === 'expired') {
-    return new CoreError('CONFLICT', `Request ${request.id} expired at ${request.expiresAt.toISOString()} before anyone decided. Ask for it again: buy ${request.e164}`, { details: { status: request.status } });
+    return new CoreError(
+      'CONFLICT',
+      `Request ${request.id} expired at ${request.expiresAt.toISOString()} before anyone decided. Ask for it again: buy ${request.e164}`,
+      { details: { status: request.status } },
+    );
   }
-  return new CoreError('CONFLICT', `Request ${request.id} is already ${request.status}${who}${when}.`, { details: { status: request.status } });
+  return new CoreError(
+    'CONFLICT',
+    `Request ${request.id} is already ${request.status}${who}${when}.`,
+    { details: { status: request.status } },
+  );
 }
 
 export const approve = defineCommand({
@@ -39,20 +47,38 @@ export const approve = defineCommand({
   usage: 'approve <request id> [--note "…"]',
   examples: ['approve R-7K3Q9X2M'],
   args: [{ name: 'id', required: true }],
-  input: z.object({ id: RequestIdArg, note: z.string().max(500).optional().describe('A note for the audit trail') }),
+  input: z.object({
+    id: RequestIdArg,
+    note: z.string().max(500).optional().describe('A note for the audit trail'),
+  }),
   async run(ctx, input): Promise<DecisionResult> {
     const { deps, actor } = ctx;
     const request = await loadRequest(ctx, input.id);
-    ctx.note({ target: request.e164, requestId: request.id, monthlyCost: request.monthlyCost, upfrontCost: request.upfrontCost, currency: request.currency });
+    ctx.note({
+      target: request.e164,
+      requestId: request.id,
+      monthlyCost: request.monthlyCost,
+      upfrontCost: request.upfrontCost,
+      currency: request.currency,
+    });
     assertMayDecide(deps.policy, actor, request, true);
-    const decided = await deps.store.decideRequest(request.id, actor.id, true, input.note ?? null, deps.clock.now());
+    const decided = await deps.store.decideRequest(
+      request.id,
+      actor.id,
+      true,
+      input.note ?? null,
+      deps.clock.now(),
+    );
     if (decided.status === 'not-found') throw new CoreError('NOT_FOUND', `No request ${input.id}.`);
     if (decided.status !== 'decided') {
       if (decided.status === 'expired') await releaseHoldOf(deps, decided.request);
       throw notPending(decided.request);
     }
     const outcome = await executePurchase(ctx, request.id);
-    ctx.note({ target: outcome.request.e164, detail: { status: outcome.request.status, errorCode: outcome.request.errorCode } });
+    ctx.note({
+      target: outcome.request.e164,
+      detail: { status: outcome.request.status, errorCode: outcome.request.errorCode },
+    });
     return outcome;
   },
 });
@@ -63,14 +89,26 @@ export const deny = defineCommand({
   effect: 'write',
   usage: 'deny <request id> [--reason "…"]',
   examples: ['deny R-7K3Q9X2M --reason "Use a pool number instead"'],
-  args: [{ name: 'id', required: true }, { name: 'reason', rest: true }],
-  input: z.object({ id: RequestIdArg, reason: z.string().max(500).optional().describe('Why, for the requester') }),
+  args: [
+    { name: 'id', required: true },
+    { name: 'reason', rest: true },
+  ],
+  input: z.object({
+    id: RequestIdArg,
+    reason: z.string().max(500).optional().describe('Why, for the requester'),
+  }),
   async run(ctx, input): Promise<DecisionResult> {
     const { deps, actor } = ctx;
     const request = await loadRequest(ctx, input.id);
     ctx.note({ target: request.e164, requestId: request.id });
     assertMayDecide(deps.policy, actor, request, false);
-    const decided = await deps.store.decideRequest(request.id, actor.id, false, input.reason ?? null, deps.clock.now());
+    const decided = await deps.store.decideRequest(
+      request.id,
+      actor.id,
+      false,
+      input.reason ?? null,
+      deps.clock.now(),
+    );
     if (decided.status === 'not-found') throw new CoreError('NOT_FOUND', `No request ${input.id}.`);
     if (decided.status !== 'decided') throw notPending(decided.request);
     await releaseHoldOf(deps, decided.request);
@@ -93,7 +131,10 @@ export const requests = defineCommand({
   examples: ['requests', 'requests all'],
   args: [{ name: 'scope' }],
   input: z.object({
-    scope: z.enum(['pending', 'mine', 'all']).optional().describe('pending (default for approvers), mine (default for members) or all'),
+    scope: z
+      .enum(['pending', 'mine', 'all'])
+      .optional()
+      .describe('pending (default for approvers), mine (default for members) or all'),
     limit: z.number().int().min(1).max(200).default(50).describe('How many to return (default 50)'),
   }),
   async run(ctx, input): Promise<{ scope: string; requests: PurchaseRequest[] }> {
@@ -124,7 +165,10 @@ export const getRequest = defineCommand({
     const request = await loadRequest(ctx, input.id);
     ctx.note({ target: request.e164, requestId: request.id });
     if (!seesEveryone(ctx.deps.policy, ctx.actor) && request.requester !== ctx.actor.id) {
-      throw new CoreError('FORBIDDEN', `Request ${request.id} is ${request.requester}'s; you can see your own requests.`);
+      throw new CoreError(
+        'FORBIDDEN',
+        `Request ${request.id} is ${request.requester}'s; you can see your own requests.`,
+      );
     }
     return { request };
   },

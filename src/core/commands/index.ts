@@ -7,7 +7,23 @@ import { claim, link, list, release, show, unlink } from './numbers.js';
 import { search } from './search.js';
 import { sync } from './sync.js';
 
-export { agents, approve, audit, buy, claim, deny, getRequest, link, list, release, requests, search, show, sync, unlink };
+export {
+  agents,
+  approve,
+  audit,
+  buy,
+  claim,
+  deny,
+  getRequest,
+  link,
+  list,
+  release,
+  requests,
+  search,
+  show,
+  sync,
+  unlink,
+};
 
 /** Every core command, in the order help lists them. Every front end reads this list. */
 export const commands: readonly AnyCommand[] = [

@@ -12,7 +12,10 @@ export async function loadNumber(ctx: CommandContext, text: string): Promise<Num
   const e164 = toE164(text);
   const number = await ctx.deps.store.getNumber(e164);
   if (!number) {
-    throw new CoreError('NOT_FOUND', `${e164} is not one of our numbers. See them with: list all (or run sync to import the carrier account).`);
+    throw new CoreError(
+      'NOT_FOUND',
+      `${e164} is not one of our numbers. See them with: list all (or run sync to import the carrier account).`,
+    );
   }
   return number;
 }
@@ -37,11 +40,20 @@ export const claim = defineCommand({
       case 'already-yours':
         return { number: outcome.number, alreadyYours: true };
       case 'held':
-        throw new CoreError('CONFLICT', `${e164} already belongs to ${outcome.owner}. Pick another from: list pool`);
+        throw new CoreError(
+          'CONFLICT',
+          `${e164} already belongs to ${outcome.owner}. Pick another from: list pool`,
+        );
       case 'missing':
-        throw new CoreError('CONFLICT', `${e164} is missing from the carrier account since the last sync, so it cannot be claimed. An admin can check it.`);
+        throw new CoreError(
+          'CONFLICT',
+          `${e164} is missing from the carrier account since the last sync, so it cannot be claimed. An admin can check it.`,
+        );
       case 'member-cap':
-        throw new CoreError('FORBIDDEN', `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`);
+        throw new CoreError(
+          'FORBIDDEN',
+          `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
+        );
       case 'not-found':
         throw new CoreError('NOT_FOUND', `${e164} is not in the pool. See what is: list pool`);
     }
@@ -58,30 +70,50 @@ export const release = defineCommand({
   input: z.object({
     number: PhoneNumberArg,
     reason: ReasonArg.optional(),
-    unlink: z.boolean().default(false).describe('Unlink the number from its voice agent first, if it is linked'),
+    unlink: z
+      .boolean()
+      .default(false)
+      .describe('Unlink the number from its voice agent first, if it is linked'),
   }),
   async run(ctx, input): Promise<{ number: NumberRecord; unlinked: boolean }> {
     const { deps, actor } = ctx;
     const number = await loadNumber(ctx, input.number);
-    ctx.note({ target: number.e164, monthlyCost: number.monthlyCost, currency: number.currency, detail: input.reason ? { reason: input.reason } : {} });
-    if (number.status === 'released') throw new CoreError('NOT_FOUND', `${number.e164} was already released.`);
+    ctx.note({
+      target: number.e164,
+      monthlyCost: number.monthlyCost,
+      currency: number.currency,
+      detail: input.reason ? { reason: input.reason } : {},
+    });
+    if (number.status === 'released')
+      throw new CoreError('NOT_FOUND', `${number.e164} was already released.`);
     assertMayManage(deps.policy, actor, number, 'release');
     let unlinked = false;
     if (number.agent) {
       if (!input.unlink) {
-        throw new CoreError('CONFLICT', `${number.e164} is linked to ${number.agent.platform}:${number.agent.agentId}. Unlink it first, or release with --unlink to do both.`);
+        throw new CoreError(
+          'CONFLICT',
+          `${number.e164} is linked to ${number.agent.platform}:${number.agent.agentId}. Unlink it first, or release with --unlink to do both.`,
+        );
       }
       await unlinkAtPlatform(ctx, number);
       unlinked = true;
     }
     const carrier = deps.carriers[number.carrier];
     if (!carrier) {
-      throw new CoreError('UNAVAILABLE', `${number.e164} is a ${number.carrier} number and ${number.carrier} is not configured here. Configure it, then release again.`);
+      throw new CoreError(
+        'UNAVAILABLE',
+        `${number.e164} is a ${number.carrier} number and ${number.carrier} is not configured here. Configure it, then release again.`,
+      );
     }
     await carrier.release(number);
     const outcome = await deps.store.releaseNumber(number.id, deps.clock.now());
-    if (outcome.status === 'not-found') throw new CoreError('NOT_FOUND', `${number.e164} disappeared while releasing it.`);
-    if (outcome.status === 'linked') throw new CoreError('CONFLICT', `${number.e164} was linked again while releasing it; it was released at the carrier. Run unlink, then release again to record it.`);
+    if (outcome.status === 'not-found')
+      throw new CoreError('NOT_FOUND', `${number.e164} disappeared while releasing it.`);
+    if (outcome.status === 'linked')
+      throw new CoreError(
+        'CONFLICT',
+        `${number.e164} was linked again while releasing it; it was released at the carrier. Run unlink, then release again to record it.`,
+      );
     return { number: outcome.number, unlinked };
   },
 });
@@ -96,13 +128,20 @@ async function unlinkAtPlatform(ctx: CommandContext, number: NumberRecord): Prom
   if (!link) return number;
   const platform = ctx.deps.agents[link.platform];
   if (!platform) {
-    throw new CoreError('UNAVAILABLE', `${number.e164} is linked on ${link.platform}, which is not configured here; it stays linked.`);
+    throw new CoreError(
+      'UNAVAILABLE',
+      `${number.e164} is linked on ${link.platform}, which is not configured here; it stays linked.`,
+    );
   }
   try {
     await platform.unlink(number, link.ref);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new CoreError('UPSTREAM', `${link.platform} did not unlink ${number.e164} (${message}); it stays linked to ${link.agentId}. Try again.`, { cause: error });
+    throw new CoreError(
+      'UPSTREAM',
+      `${link.platform} did not unlink ${number.e164} (${message}); it stays linked to ${link.agentId}. Try again.`,
+      { cause: error },
+    );
   }
   const outcome = await ctx.deps.store.unlinkNumber(number.id, ctx.deps.clock.now());
   return outcome.status === 'unlinked' ? outcome.number : number;
@@ -114,34 +153,64 @@ export const link = defineCommand({
   effect: 'write',
   usage: 'link <+E.164> <retell|vapi>:<agent id>',
   examples: ['link +14155550142 retell:agent_sandbox_support'],
-  args: [{ name: 'number', required: true }, { name: 'agent', required: true }],
+  args: [
+    { name: 'number', required: true },
+    { name: 'agent', required: true },
+  ],
   input: z.object({ number: PhoneNumberArg, agent: AgentArg }),
   async run(ctx, input): Promise<{ number: NumberRecord; changed: boolean }> {
     const { deps, actor } = ctx;
     const number = await loadNumber(ctx, input.number);
     ctx.note({ target: number.e164, detail: { agent: input.agent } });
     assertMayManage(deps.policy, actor, number, 'link');
-    if (number.status === 'missing') throw new CoreError('CONFLICT', `${number.e164} is missing from the carrier account; it cannot be linked.`);
+    if (number.status === 'missing')
+      throw new CoreError(
+        'CONFLICT',
+        `${number.e164} is missing from the carrier account; it cannot be linked.`,
+      );
     const { platform, agentId } = parseAgent(input.agent);
     const agents = deps.agents[platform];
     if (!agents) {
-      throw new CoreError('UNAVAILABLE', `${platform} is not configured: set ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'}.`);
+      throw new CoreError(
+        'UNAVAILABLE',
+        `${platform} is not configured: set ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'}.`,
+      );
     }
-    if (number.agent?.platform === platform && number.agent.agentId === agentId) return { number, changed: false };
+    if (number.agent?.platform === platform && number.agent.agentId === agentId)
+      return { number, changed: false };
     const agent = await agents.getAgent(agentId);
-    if (!agent) throw new CoreError('NOT_FOUND', `${platform} has no agent ${agentId}. See the agents with: agents`);
+    if (!agent)
+      throw new CoreError(
+        'NOT_FOUND',
+        `${platform} has no agent ${agentId}. See the agents with: agents`,
+      );
     let current = number;
     // One number links to at most one agent: moving platforms unlinks the old one first.
-    if (current.agent && current.agent.platform !== platform) current = await unlinkAtPlatform(ctx, current);
+    if (current.agent && current.agent.platform !== platform)
+      current = await unlinkAtPlatform(ctx, current);
     let ref: string | null;
     try {
       ({ ref } = await agents.link(current, agentId, current.agent?.ref ?? null));
     } catch (error) {
       if (error instanceof CoreError) throw error;
-      throw new CoreError('UPSTREAM', `${platform} did not link ${number.e164}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new CoreError(
+        'UPSTREAM',
+        `${platform} did not link ${number.e164}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
-    const outcome = await deps.store.linkNumber(current.id, platform, agentId, ref, deps.clock.now());
-    if (outcome.status !== 'linked') throw new CoreError('CONFLICT', `${number.e164} changed while linking it; check it with: show ${number.e164}`);
+    const outcome = await deps.store.linkNumber(
+      current.id,
+      platform,
+      agentId,
+      ref,
+      deps.clock.now(),
+    );
+    if (outcome.status !== 'linked')
+      throw new CoreError(
+        'CONFLICT',
+        `${number.e164} changed while linking it; check it with: show ${number.e164}`,
+      );
     return { number: outcome.number, changed: true };
   },
 });
@@ -167,7 +236,11 @@ export interface ListResult {
   scope: 'mine' | 'pool' | 'all';
   numbers: NumberRecord[];
   /** Monthly cost per owner ('pool' for nobody's), and for the team. */
-  totals: { byOwner: Array<{ owner: string; count: number; monthly: number }>; team: { count: number; monthly: number }; currency: string };
+  totals: {
+    byOwner: Array<{ owner: string; count: number; monthly: number }>;
+    team: { count: number; monthly: number };
+    currency: string;
+  };
 }
 
 export const list = defineCommand({
@@ -178,14 +251,27 @@ export const list = defineCommand({
   examples: ['list', 'list pool', 'list all'],
   args: [{ name: 'scope' }],
   input: z.object({
-    scope: z.enum(['mine', 'pool', 'all']).optional().describe('mine (default), pool (nobody\'s, free to claim) or all'),
-    limit: z.number().int().min(1).max(10_000).default(1000).describe('How many numbers to return at most (default 1000)'),
+    scope: z
+      .enum(['mine', 'pool', 'all'])
+      .optional()
+      .describe("mine (default), pool (nobody's, free to claim) or all"),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(1000)
+      .describe('How many numbers to return at most (default 1000)'),
   }),
   async run(ctx, input): Promise<ListResult> {
     const { deps, actor } = ctx;
     const scope = input.scope ?? (isAdmin(deps.policy, actor) ? 'all' : 'mine');
     const numbers = await deps.store.listNumbers(
-      scope === 'mine' ? { owner: actor.id, limit: input.limit } : scope === 'pool' ? { scope: 'pool', limit: input.limit } : { scope: 'all', limit: input.limit },
+      scope === 'mine'
+        ? { owner: actor.id, limit: input.limit }
+        : scope === 'pool'
+          ? { scope: 'pool', limit: input.limit }
+          : { scope: 'all', limit: input.limit },
     );
     const byOwner = new Map<string, { count: number; monthly: number }>();
     for (const number of numbers) {
@@ -195,12 +281,17 @@ export const list = defineCommand({
       entry.monthly = roundMoney(entry.monthly + (number.monthlyCost ?? 0));
       byOwner.set(key, entry);
     }
-    const team = [...byOwner.values()].reduce((sum, e) => ({ count: sum.count + e.count, monthly: roundMoney(sum.monthly + e.monthly) }), { count: 0, monthly: 0 });
+    const team = [...byOwner.values()].reduce(
+      (sum, e) => ({ count: sum.count + e.count, monthly: roundMoney(sum.monthly + e.monthly) }),
+      { count: 0, monthly: 0 },
+    );
     return {
       scope,
       numbers,
       totals: {
-        byOwner: [...byOwner.entries()].map(([owner, e]) => ({ owner, ...e })).sort((a, b) => b.monthly - a.monthly || a.owner.localeCompare(b.owner)),
+        byOwner: [...byOwner.entries()]
+          .map(([owner, e]) => ({ owner, ...e }))
+          .sort((a, b) => b.monthly - a.monthly || a.owner.localeCompare(b.owner)),
         team,
         currency: numbers[0]?.currency ?? 'USD',
       },
@@ -216,7 +307,10 @@ export const show = defineCommand({
   examples: ['show +14155550142'],
   args: [{ name: 'number', required: true }],
   input: z.object({ number: PhoneNumberArg }),
-  async run(ctx, input): Promise<{ number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }> {
+  async run(
+    ctx,
+    input,
+  ): Promise<{ number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }> {
     const number = await loadNumber(ctx, input.number);
     ctx.note({ target: number.e164 });
     const [history, request] = await Promise.all([

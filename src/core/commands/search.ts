@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
-import { findAreaCodesByCity, isTollFreeCode, isWellFormedAreaCode, lookupAreaCode } from '../area-codes.js';
+import {
+  findAreaCodesByCity,
+  isTollFreeCode,
+  isWellFormedAreaCode,
+  lookupAreaCode,
+} from '../area-codes.js';
 import type { Carrier, SearchCriteria } from '../ports.js';
 import type { AvailableNumber, CarrierName, Quote } from '../types.js';
 import { CarrierArg, CountryArg, FeaturesArg, LimitArg, NumberTypeArg } from '../schemas.js';
@@ -11,7 +16,9 @@ export const searchInput = z.object({
   query: z
     .string()
     .optional()
-    .describe('An area code (415), a toll-free prefix (800), or a city ("San Francisco", "Portland, OR")'),
+    .describe(
+      'An area code (415), a toll-free prefix (800), or a city ("San Francisco", "Portland, OR")',
+    ),
   contains: z
     .string()
     .regex(/^[0-9*]{2,10}$/, 'give 2 to 10 digits, e.g. 777')
@@ -54,7 +61,10 @@ export function toCriteria(input: SearchInput): { criteria: SearchCriteria; desc
         'Say where to search: an area code (search 415), a city (search "San Francisco"), --region CA or --contains 777.',
       );
     }
-    return { criteria: { ...base, country: input.country ?? 'US' }, described: describeFilters(base, input.country ?? 'US') };
+    return {
+      criteria: { ...base, country: input.country ?? 'US' },
+      described: describeFilters(base, input.country ?? 'US'),
+    };
   }
   if (/^\+?\d[\d\s()-]*$/.test(query)) {
     const digits = query.replace(/\D/g, '');
@@ -66,7 +76,12 @@ export function toCriteria(input: SearchInput): { criteria: SearchCriteria; desc
     }
     if (isTollFreeCode(digits)) {
       return {
-        criteria: { ...base, country: input.country ?? 'US', numberType: 'toll-free', areaCode: digits },
+        criteria: {
+          ...base,
+          country: input.country ?? 'US',
+          numberType: 'toll-free',
+          areaCode: digits,
+        },
         described: `toll-free ${digits}`,
       };
     }
@@ -74,7 +89,9 @@ export function toCriteria(input: SearchInput): { criteria: SearchCriteria; desc
     const country = input.country ?? known?.country ?? 'US';
     return {
       criteria: { ...base, country, areaCode: digits },
-      described: known ? `area code ${digits} (${known.city}, ${known.region})` : `area code ${digits}`,
+      described: known
+        ? `area code ${digits} (${known.city}, ${known.region})`
+        : `area code ${digits}`,
     };
   }
   const matches = findAreaCodesByCity(query);
@@ -86,7 +103,12 @@ export function toCriteria(input: SearchInput): { criteria: SearchCriteria; desc
     );
   }
   return {
-    criteria: { ...base, country: input.country ?? first.country, locality: first.city, region: first.region },
+    criteria: {
+      ...base,
+      country: input.country ?? first.country,
+      locality: first.city,
+      region: first.region,
+    },
     described: `${first.city}, ${first.region} (area codes ${matches.map((m) => m.code).join(', ')})`,
   };
 }
@@ -118,7 +140,10 @@ export function pickCarriers(ctx: CommandContext, name?: CarrierName): Carrier[]
     return [carrier];
   }
   if (configured.length === 0) {
-    throw new CoreError('UNAVAILABLE', 'No carrier is configured. Set TELNYX_API_KEY or TWILIO_ACCOUNT_SID, or leave both unset for the sandbox.');
+    throw new CoreError(
+      'UNAVAILABLE',
+      'No carrier is configured. Set TELNYX_API_KEY or TWILIO_ACCOUNT_SID, or leave both unset for the sandbox.',
+    );
   }
   return configured;
 }
@@ -149,7 +174,11 @@ export async function searchCarriers(
   settled.forEach((result, index) => {
     const carrier = carriers[index] as Carrier;
     if (result.status === 'fulfilled') offers.push(...result.value);
-    else skipped.push({ carrier: carrier.name, reason: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+    else
+      skipped.push({
+        carrier: carrier.name,
+        reason: result.reason instanceof Error ? result.reason.message : String(result.reason),
+      });
   });
   if (offers.length === 0 && skipped.length === carriers.length) {
     throw new CoreError(
@@ -157,7 +186,12 @@ export async function searchCarriers(
       `Every carrier failed: ${skipped.map((s) => `${s.carrier}: ${s.reason}`).join('; ')}. Try again in a minute.`,
     );
   }
-  offers.sort((a, b) => a.monthlyCost - b.monthlyCost || a.upfrontCost - b.upfrontCost || a.e164.localeCompare(b.e164));
+  offers.sort(
+    (a, b) =>
+      a.monthlyCost - b.monthlyCost ||
+      a.upfrontCost - b.upfrontCost ||
+      a.e164.localeCompare(b.e164),
+  );
   return { offers: offers.slice(0, criteria.limit), skipped };
 }
 
@@ -181,8 +215,14 @@ export const search = defineCommand({
   name: 'search',
   summary: 'Search carriers for numbers to buy, with server-made price quotes',
   effect: 'read',
-  usage: 'search <area code | city> [--type local|toll-free|mobile] [--features voice,sms] [--contains 777] [--country US|CA] [--carrier telnyx|twilio] [--limit N]',
-  examples: ['search 415', 'search "San Francisco"', 'search 800 --limit 5', 'search 604 --features voice,sms'],
+  usage:
+    'search <area code | city> [--type local|toll-free|mobile] [--features voice,sms] [--contains 777] [--country US|CA] [--carrier telnyx|twilio] [--limit N]',
+  examples: [
+    'search 415',
+    'search "San Francisco"',
+    'search 800 --limit 5',
+    'search 604 --features voice,sms',
+  ],
   args: [{ name: 'query', rest: true }],
   input: searchInput,
   async run(ctx, input): Promise<SearchResult> {

@@ -28,7 +28,10 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
   const { store, clock, ids } = ctx.deps;
   const begun = await store.syncBegin(ids.syncRun(), carrier.name, ctx.actor.id, clock.now());
   if (begun.status === 'busy') {
-    throw new CoreError('CONFLICT', `A ${carrier.name} sync (${begun.run.id}) started by ${begun.run.startedBy} is still running. Wait for it to finish.`);
+    throw new CoreError(
+      'CONFLICT',
+      `A ${carrier.name} sync (${begun.run.id}) started by ${begun.run.startedBy} is still running. Wait for it to finish.`,
+    );
   }
   const runId = begun.run.id;
   const counts = { seen: 0, new: 0, updated: 0, unchanged: 0 };
@@ -41,7 +44,11 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
     counts.updated += result.updated;
     counts.unchanged += result.unchanged;
     batch = [];
-    ctx.progress?.({ phase: `sync ${carrier.name}`, done: counts.seen, message: `${counts.new} new, ${counts.updated} updated` });
+    ctx.progress?.({
+      phase: `sync ${carrier.name}`,
+      done: counts.seen,
+      message: `${counts.new} new, ${counts.updated} updated`,
+    });
   };
   try {
     for await (const page of carrier.listOwned(ctx.signal ? { signal: ctx.signal } : {})) {
@@ -60,12 +67,18 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
     );
   }
   const run = await store.syncFinish(runId, clock.now());
-  return { carrier: carrier.name, sandbox: carrier.sandbox, run, unchanged: run.seen - run.new - run.updated };
+  return {
+    carrier: carrier.name,
+    sandbox: carrier.sandbox,
+    run,
+    unchanged: run.seen - run.new - run.updated,
+  };
 }
 
 export const sync = defineCommand({
   name: 'sync',
-  summary: 'Import the carrier account: new numbers land in the pool, vanished ones are marked missing',
+  summary:
+    'Import the carrier account: new numbers land in the pool, vanished ones are marked missing',
   effect: 'write',
   usage: 'sync [--carrier telnyx|twilio|sandbox]',
   examples: ['sync', 'sync --carrier telnyx'],
@@ -79,7 +92,18 @@ export const sync = defineCommand({
     const reconciled = await reconcile(ctx.deps);
     const results: SyncCarrierResult[] = [];
     for (const carrier of carriers) results.push(await syncCarrier(ctx, carrier));
-    ctx.note({ detail: { runs: results.map((r) => ({ carrier: r.carrier, run: r.run.id, seen: r.run.seen, new: r.run.new, updated: r.run.updated, missing: r.run.missing })) } });
+    ctx.note({
+      detail: {
+        runs: results.map((r) => ({
+          carrier: r.carrier,
+          run: r.run.id,
+          seen: r.run.seen,
+          new: r.run.new,
+          updated: r.run.updated,
+          missing: r.run.missing,
+        })),
+      },
+    });
     return { results, reconciled };
   },
 });
