@@ -488,6 +488,7 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
     },
 
     async *listOwned({ signal } = {}): AsyncIterable<OwnedNumber[]> {
+      const known = new Map<string, Promise<{ monthly: number; currency: string } | null>>();
       const iterator = accounts();
       for (;;) {
         signal?.throwIfAborted();
@@ -506,7 +507,7 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
           const rows: OwnedNumber[] = [];
           for (const n of page.value) {
             if (typeof n?.phoneNumber !== 'string' || !E164_RE.test(n.phoneNumber)) continue;
-            rows.push(await ownedRow(n, carrierAccount));
+            rows.push(await ownedRow(n, carrierAccount, known));
           }
           if (rows.length > 0) yield rows;
         }
@@ -542,15 +543,22 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
     },
   };
 
-  async function ownedRow(n: IncomingNumber, carrierAccount: string | null): Promise<OwnedNumber> {
+  async function ownedRow(
+    n: IncomingNumber,
+    carrierAccount: string | null,
+    known: Map<string, Promise<{ monthly: number; currency: string } | null>>,
+  ): Promise<OwnedNumber> {
     const country = countryFor(n.phoneNumber);
     const numberType = typeOfNumber(n.phoneNumber);
-    let price: { monthly: number; currency: string } | null = null;
-    try {
-      price = await priceOf(country, numberType);
-    } catch {
-      price = null; // a sync is worth more than a price: it records the number without one
-    }
+    const key = `${country}/${numberType}`;
+    // Asked once per sync, failures included: a Pricing API outage must not cost a request per
+    // number, and a sync is worth more than a price (the number is recorded without one).
+    if (!known.has(key))
+      known.set(
+        key,
+        priceOf(country, numberType).catch(() => null),
+      );
+    const price = await known.get(key)!;
     return {
       e164: n.phoneNumber,
       carrierRef: n.sid,

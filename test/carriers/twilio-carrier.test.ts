@@ -85,12 +85,14 @@ describe('twilio carrier (scenario server)', () => {
     });
 
     it('keeps a path prefix of the base URL in front of Twilio paths', async () => {
-      const carrier = await setup({}, {});
+      server = await startTwilioScenario();
       const prefixed = createTwilioCarrier({
         accountSid: TWILIO_TEST_SID,
         authToken: TWILIO_TEST_TOKEN,
         baseUrl: `${server.url}/proxy/`,
+        retry: { maxRetries: 0 },
       });
+      // The scenario server serves no /proxy: the 404 shows where the requests went.
       await expect(
         prefixed.search({
           country: 'US',
@@ -99,9 +101,11 @@ describe('twilio carrier (scenario server)', () => {
           features: [],
           limit: 1,
         }),
-      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      expect(server.requests.at(-1)!.path).toMatch(/^\/proxy\/(2010-04-01|v1)\//);
-      void carrier;
+      ).rejects.toMatchObject({ code: 'NOT_FOUND', vendorCode: '20404' });
+      expect(server.requests.map((r) => r.path).sort()).toEqual([
+        `/proxy/2010-04-01/Accounts/${TWILIO_TEST_SID}/AvailablePhoneNumbers/US/Local.json`,
+        '/proxy/v1/PhoneNumbers/Countries/US',
+      ]);
     });
   });
 
@@ -505,6 +509,37 @@ describe('twilio carrier (scenario server)', () => {
         carrier.release({ e164: owned!.e164, carrierRef: owned!.carrierRef, carrierAccount: null }),
       ).rejects.toMatchObject({ code: 'NOT_FOUND', vendorCode: '20404' });
     });
+  });
+
+  it('authenticates with an API key and secret, on the account named by TWILIO_ACCOUNT_SID', async () => {
+    const key = { sid: `SK${'1'.repeat(32)}`, secret: 'SECRET_TEST_FAKE_TWILIO' };
+    server = await startTwilioScenario({ apiKey: key });
+    const carrier = createTwilioCarrier({
+      accountSid: TWILIO_TEST_SID,
+      apiKey: key.sid,
+      apiSecret: key.secret,
+      baseUrl: server.url,
+    });
+    const offers = await carrier.search({
+      country: 'US',
+      numberType: 'local',
+      areaCode: '415',
+      features: [],
+      limit: 1,
+    });
+    expect(offers).toHaveLength(1);
+    expect(server.requests.every((r) => r.status === 200)).toBe(true);
+    expect(server.count(`/Accounts/${TWILIO_TEST_SID}/AvailablePhoneNumbers`)).toBe(1);
+  });
+
+  it('syncs without prices when the Pricing API is down, asking it once per number type, not per number', async () => {
+    const carrier = await setup({ owned: 5, subaccountOwned: 2 }, { pageSize: 2 });
+    server.failNext('GET /Countries/US', { status: 500, times: 1000 });
+    const all = (await collectPages(carrier)).flat();
+    expect(all).toHaveLength(7);
+    for (const n of all) expect(n).toMatchObject({ monthlyCost: null, currency: null });
+    // One GET and its three retries (a GET is safe to repeat), for the one country and type.
+    expect(server.count('/Countries/US')).toBe(4);
   });
 
   it('refuses to start without credentials', () => {

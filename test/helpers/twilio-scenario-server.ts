@@ -78,6 +78,8 @@ export interface TwilioScenarioOptions {
   available?: ScenarioAvailable[];
   /** Monthly prices per Pricing API number type, per country. */
   prices?: Record<string, Record<string, string>>;
+  /** An API key (SK…) and secret accepted besides the account SID and auth token. */
+  apiKey?: { sid: string; secret: string };
 }
 
 export interface TwilioScenarioServer {
@@ -325,8 +327,12 @@ export async function startTwilioScenario(
 
   function authorised(req: IncomingMessage): boolean {
     const header = req.headers.authorization ?? '';
-    const expected = `Basic ${Buffer.from(`${TWILIO_TEST_SID}:${TWILIO_TEST_TOKEN}`).toString('base64')}`;
-    return header === expected;
+    const basic = (user: string, pass: string) =>
+      `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    if (header === basic(TWILIO_TEST_SID, TWILIO_TEST_TOKEN)) return true;
+    return (
+      options.apiKey !== undefined && header === basic(options.apiKey.sid, options.apiKey.secret)
+    );
   }
 
   function visibleAccount(sid: string): boolean {
