@@ -77,19 +77,41 @@ export async function buildCarriers(
   return carriers;
 }
 
-export function buildAgents(config: Config): Partial<Record<Platform, VoiceAgents>> {
+/** Retell and VAPI when their keys are set; otherwise the sandbox platforms, labelled as such. */
+export async function buildAgents(config: Config): Promise<Partial<Record<Platform, VoiceAgents>>> {
   const env = config.env;
   const agents: Partial<Record<Platform, VoiceAgents>> = {};
   const { latencyMs, faultRate, seed } = config.sandbox;
+  if (env.RETELL_API_KEY) {
+    const { createRetellAgents } = await import('./agents/retell-agents.js');
+    agents.retell = createRetellAgents({
+      apiKey: env.RETELL_API_KEY,
+      ...(env.RETELL_BASE_URL ? { baseUrl: env.RETELL_BASE_URL } : {}),
+      ...(env.RETELL_TERMINATION_URI ? { terminationUri: env.RETELL_TERMINATION_URI } : {}),
+    });
+  }
+  if (env.VAPI_API_KEY) {
+    const { createVapiAgents } = await import('./agents/vapi-agents.js');
+    agents.vapi = createVapiAgents({
+      apiKey: env.VAPI_API_KEY,
+      ...(env.VAPI_BASE_URL ? { baseUrl: env.VAPI_BASE_URL } : {}),
+      ...(env.VAPI_TELNYX_CREDENTIAL_ID
+        ? { telnyxCredentialId: env.VAPI_TELNYX_CREDENTIAL_ID }
+        : {}),
+      ...(env.TWILIO_ACCOUNT_SID
+        ? {
+            twilio: {
+              accountSid: env.TWILIO_ACCOUNT_SID,
+              ...(env.TWILIO_AUTH_TOKEN ? { authToken: env.TWILIO_AUTH_TOKEN } : {}),
+              ...(env.TWILIO_API_KEY ? { apiKey: env.TWILIO_API_KEY } : {}),
+              ...(env.TWILIO_API_SECRET ? { apiSecret: env.TWILIO_API_SECRET } : {}),
+            },
+          }
+        : {}),
+    });
+  }
   for (const platform of ['retell', 'vapi'] as const) {
-    const key = platform === 'retell' ? env.RETELL_API_KEY : env.VAPI_API_KEY;
-    if (key) {
-      throw new CoreError(
-        'UNAVAILABLE',
-        `The ${platform} adapter is not built yet (issue 4). Unset ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'} to use the sandbox agents.`,
-      );
-    }
-    agents[platform] = createSandboxAgents(platform, {
+    agents[platform] ??= createSandboxAgents(platform, {
       statePath: join(resolve(config.dataDir), `sandbox-${platform}.json`),
       latencyMs,
       faultRate,
@@ -109,7 +131,7 @@ export function secretValues(config: Config): string[] {
 
 export async function openApp(config: Config): Promise<App> {
   const carriers = await buildCarriers(config);
-  const agents = buildAgents(config);
+  const agents = await buildAgents(config);
   const { store, label } = await openStore(config);
   try {
     // The members table mirrors the configured roles, for people who read the data directly.

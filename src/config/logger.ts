@@ -45,7 +45,7 @@ export function createLogger(
         },
       },
     },
-    pino.destination({ dest: options.destination ?? 2, sync: true }),
+    options.stream ?? pino.destination({ dest: options.destination ?? 2, sync: true }),
   );
 }
 
