@@ -60,6 +60,8 @@ export interface TwilioFault {
   afterCommit?: boolean;
   /** How many requests in a row get the fault (default 1). */
   times?: number;
+  /** Let this many matching requests through before the fault starts. */
+  after?: number;
 }
 
 export interface RecordedTwilioRequest {
@@ -181,7 +183,13 @@ export async function startTwilioScenario(
   ]);
   const prices = options.prices ?? DEFAULT_PRICES;
   const requests: RecordedTwilioRequest[] = [];
-  const faults: Array<{ method: string; path: string; fault: TwilioFault; left: number }> = [];
+  const faults: Array<{
+    method: string;
+    path: string;
+    fault: TwilioFault;
+    left: number;
+    skip: number;
+  }> = [];
   const hung = new Set<ServerResponse>();
 
   const addOwned = (
@@ -218,6 +226,7 @@ export async function startTwilioScenario(
         path: path ?? '',
         fault,
         left: fault.times ?? 1,
+        skip: fault.after ?? 0,
       });
     },
     takeElsewhere(e164: string) {
@@ -518,8 +527,13 @@ export async function startTwilioScenario(
 
       if (!authorised(req)) return error(res, 401, 20003, 'Authenticate');
       const index = faults.findIndex((f) => f.method === method && path.endsWith(f.path));
-      const fault = index >= 0 ? faults[index]!.fault : undefined;
-      if (fault && --faults[index]!.left <= 0) faults.splice(index, 1);
+      const entry = index >= 0 ? faults[index] : undefined;
+      let fault: TwilioFault | undefined;
+      if (entry && entry.skip > 0) entry.skip--;
+      else if (entry) {
+        fault = entry.fault;
+        if (--entry.left <= 0) faults.splice(index, 1);
+      }
       if (!fault) return handle(method, path, query, form, res);
 
       if (fault.afterCommit) {
