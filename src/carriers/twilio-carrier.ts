@@ -166,9 +166,9 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
     return new CoreError(
       'UPSTREAM',
       `Twilio ${action}: the answer could not be read (malformed response).`,
-      {
-        cause: error instanceof Error ? new Error(scrub(error.message)) : undefined,
-      },
+      // Only the error's kind: a parser's message quotes the body, which may hold a subaccount's
+      // auth token (POST /Accounts.json answers with one).
+      { cause: error instanceof Error ? new Error(error.name) : undefined },
     );
   }
 
@@ -202,7 +202,9 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
     });
     priceCache.set(key, { expires: Date.now() + pricingTtlMs, prices: loading });
     // A failed fetch is not cached: the next search asks again.
-    loading.catch(() => priceCache.delete(key));
+    loading.catch(() => {
+      if (priceCache.get(key)?.prices === loading) priceCache.delete(key);
+    });
     return loading;
   }
 
