@@ -1,0 +1,243 @@
+/**
+ * One sync benchmark in its own process, so its peak RSS is the sync's alone. The parent serves
+ * the Telnyx-shaped scenario server; this process runs the real Telnyx adapter, the real `sync`
+ * command and a fresh store, then prints one JSON line on stdout.
+ *
+ * Modes (BENCH_CONFIG, JSON):
+ *   sync      a first sync into an empty store, then a second with nothing changed
+ *   rowbyrow  the first sync of `limit` numbers, one upsert statement per number
+ *   drain     the adapter's listOwned alone, no store: the API path's own wall time
+ *   create    creates and migrates the PGlite data folder `pgliteDir`, nothing else
+ *
+ * A new PGlite data folder costs about 850 MB of peak RSS (initdb in WebAssembly), far more than
+ * opening an existing one (about 300 MB), so the parent creates the fresh store in a `create`
+ * child and the sync child opens it: the sync's peak RSS is then the sync's, as with the CLI.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
+import { createTelnyxCarrier } from '../../src/carriers/telnyx-carrier.js';
+import { runCommand } from '../../src/core/command.js';
+import { sync, type SyncResult } from '../../src/core/commands/sync.js';
+import { randomIds } from '../../src/core/ids.js';
+import type { Carrier, Deps } from '../../src/core/ports.js';
+import type { Actor } from '../../src/core/types.js';
+import { migrate } from '../../src/store/migrate.js';
+import { openPgliteExecutor } from '../../src/store/pglite-store.js';
+import { openPostgresExecutor } from '../../src/store/postgres-store.js';
+import type { SqlExecutor } from '../../src/store/sql.js';
+import { SqlStore } from '../../src/store/sql-store.js';
+
+export interface ChildConfig {
+  mode: 'create' | 'sync' | 'rowbyrow' | 'drain';
+  /** The scenario server's base URL and key. */
+  url: string;
+  apiKey: string;
+  /** 'pglite' (a fresh on-disk data folder) or a PostgreSQL server URL (a fresh database on it). */
+  store: 'pglite' | { postgres: string };
+  /** A data folder made by a `create` child; a new temporary one when omitted. */
+  pgliteDir?: string;
+  /** rowbyrow: stop after this many numbers. */
+  limit?: number;
+}
+
+export interface ChildResult {
+  mode: ChildConfig['mode'];
+  store: 'pglite' | 'postgres';
+  /** Peak resident set of this process, in MB. */
+  maxRssMb: number;
+  /** Peak resident set once the store was open and migrated, before any sync, in MB. */
+  openRssMb?: number;
+  firstMs?: number;
+  first?: { seen: number; new: number; updated: number; missing: number };
+  secondMs?: number;
+  second?: { seen: number; new: number; updated: number; missing: number };
+  /** Rows of switchboard.numbers whose xmin is newer than the second sync's start. */
+  secondRowsWritten?: number;
+  rows?: number;
+  ms?: number;
+}
+
+const ADMIN: Actor = { id: 'U0BENCHADMIN', surface: 'cli' };
+
+interface OpenedStore {
+  kind: 'pglite' | 'postgres';
+  db: SqlExecutor;
+  store: SqlStore;
+  dispose(): Promise<void>;
+}
+
+async function openFreshStore(
+  spec: ChildConfig['store'],
+  pgliteDir?: string,
+): Promise<OpenedStore> {
+  if (spec === 'pglite') {
+    const dir = pgliteDir ?? mkdtempSync(join(tmpdir(), 'switchboard-bench-pglite-'));
+    const db = await openPgliteExecutor({ dataDir: dir });
+    await migrate(db);
+    return {
+      kind: 'pglite',
+      db,
+      store: new SqlStore('pglite', db),
+      dispose: async () => {
+        await db.close();
+        if (!pgliteDir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `switchboard_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = postgres(spec.postgres, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(spec.postgres);
+  url.pathname = `/${name}`;
+  const db = openPostgresExecutor({ url: url.toString() });
+  await migrate(db);
+  return {
+    kind: 'postgres',
+    db,
+    store: new SqlStore('postgres', db),
+    dispose: async () => {
+      await db.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+function makeDeps(store: SqlStore, telnyx: Carrier): Deps {
+  return {
+    store,
+    carriers: { telnyx },
+    agents: { retell: createSandboxAgents('retell'), vapi: createSandboxAgents('vapi') },
+    policy: {
+      approvers: [],
+      admins: [ADMIN.id],
+      allowSelfApproval: false,
+      autoApproveUnderMonthly: null,
+      memberNumberCap: null,
+      monthlyBudget: null,
+      requestTtlMinutes: 60,
+      quoteTtlMinutes: 30,
+    },
+    clock: { now: () => new Date() },
+    ids: randomIds,
+  };
+}
+
+const runOf = (result: SyncResult) => {
+  const run = result.results[0]!.run;
+  return { seen: run.seen, new: run.new, updated: run.updated, missing: run.missing };
+};
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+/** One number, one statement: the upsert the prior systems ran per row (numbers table only). */
+const ROW_UPSERT = `
+insert into switchboard.numbers as n (e164, carrier, carrier_ref, carrier_account, status, country,
+  region, locality, number_type, features, monthly_cost, upfront_cost, currency, source)
+values ($1::text, 'telnyx', $2::text, $3::text, 'available', $4::text, $5::text, $6::text,
+  coalesce($7::text, 'local'), array(select jsonb_array_elements_text($8::text::jsonb)),
+  $9::numeric, $10::numeric, coalesce($11::text, 'USD'), 'sync')
+on conflict (e164) where status <> 'released' do update
+set carrier = excluded.carrier, carrier_ref = excluded.carrier_ref,
+  carrier_account = excluded.carrier_account, country = coalesce(excluded.country, n.country),
+  region = coalesce(excluded.region, n.region), locality = coalesce(excluded.locality, n.locality),
+  number_type = excluded.number_type, features = excluded.features,
+  monthly_cost = coalesce(excluded.monthly_cost, n.monthly_cost),
+  upfront_cost = coalesce(excluded.upfront_cost, n.upfront_cost), currency = excluded.currency,
+  updated_at = now()
+where (n.carrier, n.carrier_ref, n.carrier_account, n.number_type, n.features, n.currency)
+  is distinct from (excluded.carrier, excluded.carrier_ref, excluded.carrier_account,
+    excluded.number_type, excluded.features, excluded.currency)`;
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as ChildConfig;
+  const telnyx = createTelnyxCarrier({ apiKey: config.apiKey, baseUrl: config.url });
+  const result: ChildResult = {
+    mode: config.mode,
+    store: config.store === 'pglite' ? 'pglite' : 'postgres',
+    maxRssMb: 0,
+  };
+
+  if (config.mode === 'drain') {
+    const [rows, ms] = await timed(async () => {
+      let count = 0;
+      for await (const page of telnyx.listOwned()) count += page.length;
+      return count;
+    });
+    result.rows = rows;
+    result.ms = ms;
+  } else if (config.mode === 'create') {
+    const opened = await openFreshStore('pglite', config.pgliteDir);
+    await opened.db.close();
+  } else {
+    const opened = await openFreshStore(config.store, config.pgliteDir);
+    result.openRssMb = process.resourceUsage().maxRSS / 1024;
+    try {
+      if (config.mode === 'sync') {
+        const deps = makeDeps(opened.store, telnyx);
+        const [first, firstMs] = await timed(() =>
+          runCommand(deps, sync, ADMIN, { carrier: 'telnyx' }),
+        );
+        result.firstMs = firstMs;
+        result.first = runOf(first);
+        // Transaction ids are handed out in order: any row the second sync writes (insert or
+        // update, PGlite and PostgreSQL alike) gets an xmin above this one.
+        const [mark] = await opened.db.query<{ x: string }>(
+          'select (txid_current() % 4294967296)::text as x',
+        );
+        const [second, secondMs] = await timed(() =>
+          runCommand(deps, sync, ADMIN, { carrier: 'telnyx' }),
+        );
+        result.secondMs = secondMs;
+        result.second = runOf(second);
+        const [written] = await opened.db.query<{ n: string }>(
+          'select count(*)::text as n from switchboard.numbers where xmin::text::bigint > $1::bigint',
+          [mark!.x],
+        );
+        result.secondRowsWritten = Number(written!.n);
+      } else {
+        const limit = config.limit ?? 10_000;
+        const [rows, ms] = await timed(async () => {
+          let count = 0;
+          for await (const page of telnyx.listOwned()) {
+            for (const row of page) {
+              if (count >= limit) break;
+              await opened.db.query(ROW_UPSERT, [
+                row.e164,
+                row.carrierRef,
+                row.carrierAccount,
+                row.country,
+                row.region,
+                row.locality,
+                row.numberType,
+                JSON.stringify(row.features),
+                row.monthlyCost,
+                row.upfrontCost,
+                row.currency,
+              ]);
+              count++;
+            }
+            if (count >= limit) break;
+          }
+          return count;
+        });
+        result.rows = rows;
+        result.ms = ms;
+      }
+    } finally {
+      await opened.dispose();
+    }
+  }
+  // maxRSS is in kilobytes.
+  result.maxRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();
