@@ -60,10 +60,15 @@ export async function buildCarriers(
     });
   }
   if (env.TWILIO_ACCOUNT_SID) {
-    throw new CoreError(
-      'UNAVAILABLE',
-      'The Twilio adapter is not wired in yet (issue 3). Unset TWILIO_ACCOUNT_SID.',
-    );
+    const { createTwilioCarrier } = await import('./carriers/twilio-carrier.js');
+    carriers.twilio = createTwilioCarrier({
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      ...(env.TWILIO_AUTH_TOKEN ? { authToken: env.TWILIO_AUTH_TOKEN } : {}),
+      ...(env.TWILIO_API_KEY ? { apiKey: env.TWILIO_API_KEY } : {}),
+      ...(env.TWILIO_API_SECRET ? { apiSecret: env.TWILIO_API_SECRET } : {}),
+      ...(env.TWILIO_BASE_URL ? { baseUrl: env.TWILIO_BASE_URL } : {}),
+      ...(env.TWILIO_TRUNK_SID ? { trunkSid: env.TWILIO_TRUNK_SID } : {}),
+    });
   }
   if (Object.keys(carriers).length === 0) {
     const { latencyMs, faultRate, seed } = config.sandbox;

@@ -7,6 +7,7 @@ import type { BuyResult } from '../core/commands/buy.js';
 import type { DecisionResult } from '../core/commands/decide.js';
 import type { ListResult } from '../core/commands/numbers.js';
 import type { SyncResult } from '../core/commands/sync.js';
+import type { AccountsResult } from '../core/commands/accounts.js';
 import type { Agent } from '../core/ports.js';
 import { table } from './table.js';
 
@@ -205,6 +206,13 @@ export const renderers: Record<string, (result: never) => string> = {
         : '';
     return `Sync finished.\n${table(['CARRIER', 'SEEN', 'NEW', 'UPDATED', 'UNCHANGED', 'MISSING'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])}${reconciled}\nNew numbers are in the pool: list pool`;
   },
+  accounts: (r: AccountsResult) =>
+    r.created
+      ? `Created ${r.carrier} subaccount ${r.created.name} (${r.created.sid}). Buy into it with: switchboard buy <number> (account support is per request in the API).`
+      : table(
+          ['ACCOUNT', 'NAME', 'STATUS'],
+          r.accounts.map((a) => [a.sid, a.name, a.status]),
+        ),
   audit: (r: { events: AuditEvent[] }) =>
     r.events.length === 0 ? 'No audit events match.' : auditTable(r.events),
 };

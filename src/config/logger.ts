@@ -7,7 +7,12 @@ import { SECRET_VARIABLES } from './config.js';
  * (tokens, keys, passwords, authorization headers) and by the configured values themselves.
  */
 export function createLogger(
-  options: { level?: string; destination?: 1 | 2; secrets?: string[] } = {},
+  options: {
+    level?: string;
+    destination?: 1 | 2;
+    stream?: NodeJS.WritableStream;
+    secrets?: string[];
+  } = {},
 ): Logger {
   const secrets = (options.secrets ?? []).filter((value) => value.length >= 6);
   const keys = [

@@ -101,3 +101,12 @@ export function autoApproves(policy: Policy, monthlyCost: number): boolean {
 export function seesEveryone(policy: Policy, actor: Actor): boolean {
   return rolesOf(policy, actor).size > 0;
 }
+
+/** The per-member cap refusal, the same for a purchase request and a claim. */
+export function memberCapRefusal(count: number, cap: number): CoreError {
+  return new CoreError(
+    'FORBIDDEN',
+    `You hold or have asked for ${count} number${count === 1 ? '' : 's'} and the cap is ${cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
+    { details: { count, cap } },
+  );
+}

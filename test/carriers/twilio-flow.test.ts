@@ -14,6 +14,7 @@ import type { TestDeps } from '../helpers/deps.js';
 import { freshPglite } from '../helpers/stores.js';
 import {
   TWILIO_TEST_SID,
+  TWILIO_TEST_SUBACCOUNT,
   TWILIO_TEST_TOKEN,
   startTwilioScenario,
 } from '../helpers/twilio-scenario-server.js';
@@ -101,6 +102,35 @@ describe('core on twilio (scenario server)', () => {
 
     await run(release, ALICE, { number: request.e164 });
     expect(ownedAtTwilio(request.e164)).toEqual([]);
+  });
+
+  it('buys into a named subaccount when the request says so (buy --account)', async () => {
+    const { request } = await run<{ request: Request & { carrierAccount: string } }>(buy, ALICE, {
+      target: '415',
+      carrier: 'twilio',
+      account: TWILIO_TEST_SUBACCOUNT,
+    });
+    expect(request.carrierAccount).toBe(TWILIO_TEST_SUBACCOUNT);
+    const approved = await run<{ request: Request; number: { carrierAccount: string } }>(
+      approve,
+      BOB,
+      { id: request.id },
+    );
+    expect(approved.request.status).toBe('done');
+    expect(approved.number.carrierAccount).toBe(TWILIO_TEST_SUBACCOUNT);
+    expect(ownedAtTwilio(request.e164)).toEqual([
+      expect.objectContaining({ accountSid: TWILIO_TEST_SUBACCOUNT }),
+    ]);
+  });
+
+  it('refuses --account for a carrier without subaccounts', async () => {
+    deps.carriers = { sandbox: deps.sandbox };
+    await expect(
+      run(buy, ALICE, { target: '415', account: TWILIO_TEST_SUBACCOUNT }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('--carrier twilio'),
+    });
   });
 
   it('settles a purchase whose answer was lost by looking it up at once, without buying twice', async () => {

@@ -75,7 +75,7 @@ export const accounts = defineCommand({
     if (!carrier) {
       throw new CoreError(
         'INVALID_INPUT',
-        `${input.carrier ?? 'No configured carrier'} has no subaccounts here. Subaccounts are a Twilio feature: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`,
+        `${input.carrier ? `${input.carrier} has no subaccounts here` : 'No configured carrier has subaccounts'}. Subaccounts are a Twilio feature: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`,
       );
     }
     if (input.action === 'list') {

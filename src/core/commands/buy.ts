@@ -3,7 +3,7 @@ import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
 import { formatMoney } from '../money.js';
-import { autoApproves } from '../policy.js';
+import { autoApproves, memberCapRefusal } from '../policy.js';
 import { executePurchase } from '../purchase.js';
 import type { CreateRequestOutcome } from '../ports.js';
 import type { NumberRecord, PurchaseRequest, Quote } from '../types.js';
@@ -23,6 +23,16 @@ export const buyInput = z.object({
   features: FeaturesArg,
   country: CountryArg.optional(),
   carrier: CarrierArg.optional(),
+  account: z
+    .string()
+    .regex(
+      /^AC[0-9a-fA-F]{32}$/,
+      'give a Twilio subaccount SID: AC followed by 32 hex digits (see: accounts list)',
+    )
+    .optional()
+    .describe(
+      'Twilio subaccount to buy the number into (see `accounts list`); the main account by default',
+    ),
 });
 
 export interface BuyResult {
@@ -59,11 +69,7 @@ function refusal(
         { details: { requestId: outcome.request.id } },
       );
     case 'member-cap':
-      return new CoreError(
-        'FORBIDDEN',
-        `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
-        { details: { ...outcome } },
-      );
+      return memberCapRefusal(outcome.count, outcome.cap);
     case 'over-budget': {
       const over = outcome.committed + outcome.cost - outcome.budget;
       return new CoreError(
@@ -133,14 +139,29 @@ export const buy = defineCommand({
   summary: 'Request a purchase: an approver must approve before any money is spent',
   effect: 'spend',
   usage:
-    'buy <area code | +E.164 | quote id> [--reason "…"] [--type local|toll-free|mobile] [--carrier telnyx|twilio]',
+    'buy <area code | +E.164 | quote id> [--reason "…"] [--type local|toll-free|mobile] [--carrier telnyx|twilio] [--account AC…]',
   examples: ['buy 415 --reason "Support line for the Acme agent"', 'buy +14155550123'],
   args: [{ name: 'target', required: true }],
   input: buyInput,
   async run(ctx, input): Promise<BuyResult> {
     const { deps, actor } = ctx;
     ctx.note({ target: input.target });
-    const { quotes, areaCode } = await quotesFor(ctx, input);
+    const chosen = await quotesFor(ctx, input);
+    const { areaCode } = chosen;
+    let { quotes } = chosen;
+    if (input.account) {
+      if (quotes.some((q) => q.carrier !== 'twilio')) {
+        throw new CoreError(
+          'INVALID_INPUT',
+          '--account names a Twilio subaccount: add --carrier twilio.',
+        );
+      }
+      // The subaccount is part of what is approved, so it lives in the quote the request binds to.
+      quotes = await makeQuotes(
+        ctx,
+        quotes.map((q) => ({ ...q, carrierAccount: input.account ?? null })),
+      );
+    }
     const now = deps.clock.now();
     let created: { request: PurchaseRequest; quote: Quote } | null = null;
     let lastRefusal: CoreError | null = null;

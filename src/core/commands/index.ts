@@ -1,4 +1,5 @@
 import type { AnyCommand } from '../command.js';
+import { accounts } from './accounts.js';
 import { agents } from './agents.js';
 import { audit } from './audit.js';
 import { buy } from './buy.js';
@@ -8,6 +9,7 @@ import { search } from './search.js';
 import { sync } from './sync.js';
 
 export {
+  accounts,
   agents,
   approve,
   audit,
@@ -41,6 +43,7 @@ export const commands: readonly AnyCommand[] = [
   show,
   agents,
   sync,
+  accounts,
   audit,
 ] as unknown as readonly AnyCommand[];
 

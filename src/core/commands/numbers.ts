@@ -3,7 +3,7 @@ import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
 import { roundMoney } from '../money.js';
-import { assertMayManage, isAdmin, seesEveryone } from '../policy.js';
+import { assertMayManage, isAdmin, memberCapRefusal, seesEveryone } from '../policy.js';
 import { toE164 } from '../phone.js';
 import type { AuditEvent, NumberRecord, Platform, PurchaseRequest } from '../types.js';
 import { AgentArg, PhoneNumberArg, ReasonArg } from '../schemas.js';
@@ -50,10 +50,7 @@ export const claim = defineCommand({
           `${e164} is missing from the carrier account since the last sync, so it cannot be claimed. An admin can check it.`,
         );
       case 'member-cap':
-        throw new CoreError(
-          'FORBIDDEN',
-          `You hold or have asked for ${outcome.count} numbers and the cap is ${outcome.cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
-        );
+        throw memberCapRefusal(outcome.count, outcome.cap);
       case 'not-found':
         throw new CoreError('NOT_FOUND', `${e164} is not in the pool. See what is: list pool`);
     }
