@@ -5,7 +5,6 @@
  */
 import { join, resolve } from 'node:path';
 import type { Config } from './config/config.js';
-import { SECRET_VARIABLES } from './config/config.js';
 import { CoreError } from './core/errors.js';
 import { randomIds } from './core/ids.js';
 import type { Carrier, Deps, Store, VoiceAgents } from './core/ports.js';
@@ -124,14 +123,6 @@ export async function buildAgents(config: Config): Promise<Partial<Record<Platfo
     });
   }
   return agents;
-}
-
-/** The configured secret values, for masking wherever text might carry them. */
-export function secretValues(config: Config): string[] {
-  const env = config.env as Record<string, unknown>;
-  return SECRET_VARIABLES.map((name) => env[name]).filter(
-    (value): value is string => typeof value === 'string' && value !== '',
-  );
 }
 
 export async function openApp(config: Config): Promise<App> {

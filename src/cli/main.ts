@@ -11,7 +11,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { CoreError, asCoreError } from '../core/errors.js';
 import { flagNames, parseWords } from '../core/grammar.js';
 import type { Actor } from '../core/types.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, mask, secretValues } from '../config/config.js';
 import { renderers } from './render.js';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -130,7 +130,15 @@ async function defaultOpenApp(env: Record<string, string | undefined>): Promise<
   return openApp(loadConfig(env));
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], given: CliIo = defaultIo()): Promise<number> {
+  // Error texts and driver stacks may quote a connection string or a key: whatever this command
+  // prints, the configured secret values never reach the terminal.
+  const secrets = secretValues(given.env);
+  const io: CliIo = {
+    ...given,
+    stdout: (text) => given.stdout(mask(text, secrets)),
+    stderr: (text) => given.stderr(mask(text, secrets)),
+  };
   let json = false;
   const fail = (error: CoreError): number => {
     if (json)
@@ -212,8 +220,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     return 0;
   } catch (error) {
     const coreError = asCoreError(error);
-    if (coreError.code === 'INTERNAL' && coreError.cause)
+    if (coreError.code === 'INTERNAL' && coreError.cause) {
       io.stderr(`${String((coreError.cause as Error).stack ?? coreError.cause)}\n`);
+    }
     return fail(coreError);
   } finally {
     await app.close();

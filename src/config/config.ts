@@ -130,6 +130,20 @@ export const SECRET_VARIABLES = [
   'SLACK_APP_TOKEN',
 ] as const;
 
+/** Replaces each secret value in `text` with [redacted]. */
+export function mask(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/** The secret values set in an environment, for masking wherever text might carry them. */
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return SECRET_VARIABLES.map((name) => env[name]).filter(
+    (value): value is string => typeof value === 'string' && value !== '',
+  );
+}
+
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // Empty variables count as unset: `FOO=` in a .env file means "not configured".
   const cleaned = Object.fromEntries(

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { SECRET_VARIABLES } from './config.js';
+import { SECRET_VARIABLES, mask } from './config.js';
 
 /**
  * One logger per process. Secrets are redacted wherever they might appear: by key name
@@ -52,10 +52,4 @@ export function createLogger(
     },
     options.stream ?? pino.destination({ dest: options.destination ?? 2, sync: true }),
   );
-}
-
-export function mask(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
-  return out;
 }

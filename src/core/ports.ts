@@ -184,7 +184,6 @@ export interface Store {
   unlinkNumber(numberId: number, now: Date): Promise<UnlinkOutcome>;
   getNumber(e164: string): Promise<NumberRecord | null>;
   listNumbers(filter: NumberFilter): Promise<NumberRecord[]>;
-  committedMonthlySpend(): Promise<number>;
 
   syncBegin(
     runId: string,

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SqlExecutor } from './sql.js';
+import { translate } from './sql-store.js';
 
 export interface Migration {
   name: string;
@@ -17,8 +18,6 @@ export function migrationsDir(): string {
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'src', 'store', 'migrations');
     if (existsSync(candidate)) return candidate;
-    if (existsSync(join(dir, 'migrations')) && dir.endsWith(join('src', 'store')))
-      return join(dir, 'migrations');
     dir = dirname(dir);
   }
   throw new Error('Cannot find src/store/migrations next to the switchboard package.');
@@ -37,6 +36,14 @@ export function loadMigrations(dir = migrationsDir()): Migration[] {
  * Returns the names it applied.
  */
 export async function migrate(db: SqlExecutor, migrations = loadMigrations()): Promise<string[]> {
+  try {
+    return await applyMigrations(db, migrations);
+  } catch (error) {
+    throw translate(error, 'migrate');
+  }
+}
+
+async function applyMigrations(db: SqlExecutor, migrations: Migration[]): Promise<string[]> {
   await db.exec(`
     create schema if not exists switchboard;
     create table if not exists switchboard.schema_migrations (

@@ -358,13 +358,6 @@ export class SqlStore implements Store {
     );
   }
 
-  async committedMonthlySpend(): Promise<number> {
-    const rows = await this.db.query<{ r: unknown }>(
-      'select switchboard.committed_monthly_spend() as r',
-    );
-    return Number(rows[0]?.r ?? 0);
-  }
-
   async syncBegin(
     runId: string,
     carrier: CarrierName,
@@ -470,7 +463,19 @@ export function translate(error: unknown, where: string): CoreError {
       { cause: error },
     );
   }
-  if (code === 'ECONNREFUSED' || /ECONNREFUSED|connect|terminat/i.test(message)) {
+  if (code === '28P01' || code === '28000' || code === '3D000') {
+    return new CoreError(
+      'UNAVAILABLE',
+      `The database refused the connection (${message}). Check the user, password and database name in DATABASE_URL.`,
+      { cause: error },
+    );
+  }
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ETIMEDOUT' ||
+    /ECONNREFUSED|connect|terminat/i.test(message)
+  ) {
     return new CoreError(
       'UNAVAILABLE',
       `The database is unreachable (${message}). Check DATABASE_URL.`,

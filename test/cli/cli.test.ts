@@ -26,12 +26,17 @@ interface Run {
 }
 
 async function sb(...args: string[]): Promise<Run> {
+  return sbWith({}, ...args);
+}
+
+async function sbWith(extra: Record<string, string>, ...args: string[]): Promise<Run> {
   // A clean environment: no carrier keys, so the sandbox answers.
   const env = {
     PATH: process.env.PATH,
     HOME: dir,
     SWITCHBOARD_DATA_DIR: join(dir, 'data'),
     SWITCHBOARD_APPROVERS: 'U01BOB',
+    ...extra,
   };
   try {
     const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { env, cwd: dir });
@@ -165,6 +170,24 @@ describe('switchboard CLI', () => {
       Array(5).fill('INVALID_INPUT'),
     );
     expect(added.filter((e) => e.outcome === 'ok')).toHaveLength(3);
+  });
+
+  it('an unreachable database is a clear error that never shows the password in DATABASE_URL', async () => {
+    const password = 'PASSWORD_TEST_FAKE_7731';
+    const run = await sbWith(
+      { DATABASE_URL: `postgres://switchboard:${password}@127.0.0.1:1/switchboard` },
+      'list',
+      'all',
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/unreachable|DATABASE_URL/);
+    expect(run.stdout + run.stderr).not.toContain(password);
+    const migrate = await sbWith(
+      { DATABASE_URL: `postgres://switchboard:${password}@127.0.0.1:1/switchboard` },
+      'migrate',
+    );
+    expect(migrate.code).not.toBe(0);
+    expect(migrate.stdout + migrate.stderr).not.toContain(password);
   });
 
   it('--json prints one JSON document, errors included', async () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildAgents, buildCarriers } from '../../src/app.js';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger, mask } from '../../src/config/logger.js';
+import { loadConfig, mask } from '../../src/config/config.js';
+import { createLogger } from '../../src/config/logger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, readBody } from './local-http.js';
 
 export interface RetellScenarioAgent {
   agent_id: string;
@@ -216,23 +216,12 @@ export async function startRetellScenarioServer(
       res.end(JSON.stringify({ status: 'error', message: String(err) }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const http = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     numbers,
     requests,
     failNext: (route, fault) => void faults.push({ route, fault }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: http.close,
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

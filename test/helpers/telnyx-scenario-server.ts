@@ -5,7 +5,7 @@
  * with or without `/v2`, `{ data, meta }` bodies, `{ errors: [{ code, title, detail }] }`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from './local-http.js';
 
 type Json = Record<string, unknown>;
 
@@ -502,11 +502,10 @@ export async function startTelnyxScenarioServer(
       else void run();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const http = await listenLocal(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     requests,
     inventory,
     owned,
@@ -516,11 +515,9 @@ export async function startTelnyxScenarioServer(
     maxInFlight: (pathPrefix) => peak.get(pathPrefix) ?? 0,
     fault: (fault) => faults.push({ times: 1, ...fault }),
     takeElsewhere: (e164) => void inventory.delete(e164),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return http.close();
+    },
   };
 }

@@ -11,7 +11,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from './local-http.js';
 
 export const TWILIO_TEST_SID = `AC${'0'.repeat(32)}`;
 export const TWILIO_TEST_TOKEN = 'TOKEN_TEST_FAKE_TWILIO';
@@ -567,14 +567,11 @@ export async function startTwilioScenario(
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  state.url = `http://127.0.0.1:${port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      for (const res of hung) res.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const http = await listenLocal(server);
+  state.url = http.url;
+  state.close = () => {
+    for (const res of hung) res.destroy();
+    return http.close();
+  };
   return state;
 }
