@@ -12,6 +12,7 @@ import { CoreError, asCoreError } from '../core/errors.js';
 import { flagNames, parseWords } from '../core/grammar.js';
 import type { Actor } from '../core/types.js';
 import { loadConfig, mask, secretValues } from '../config/config.js';
+import type { ExtraCommand } from './extra-command.js';
 import { renderers } from './render.js';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -43,8 +44,21 @@ const defaultIo = (): CliIo => ({
 const VERSION = '0.1.0';
 
 const OTHER_COMMANDS: Array<[string, string]> = [
+  ['serve', 'Run Slack, MCP over HTTP and a health check in one process'],
+  ['mcp', 'Serve the MCP tools over stdio, for an AI assistant'],
+  [
+    'token',
+    'Create, list or revoke MCP bearer tokens (admin): token create --name N --role reader|requester',
+  ],
   ['migrate', 'Create or update the database schema (safe to run twice)'],
 ];
+
+/** Commands outside the core, loaded only when asked for. */
+const EXTRA_COMMANDS: Record<string, () => Promise<ExtraCommand>> = {
+  serve: async () => (await import('../server/serve-cli.js')).serveCommand,
+  mcp: async () => (await import('../mcp/mcp-cli.js')).mcpCommand,
+  token: async () => (await import('../mcp/token-cli.js')).tokenCommand,
+};
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
@@ -180,6 +194,16 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
     return 0;
   }
   if (name === 'migrate') return migrateCommand(io, json);
+  const extra = EXTRA_COMMANDS[name];
+  if (extra) {
+    try {
+      return await (
+        await extra()
+      )(io, words, { json, as: globals.as ?? io.env.SWITCHBOARD_AS });
+    } catch (error) {
+      return fail(asCoreError(error));
+    }
+  }
 
   let actor: Actor;
   try {
@@ -198,7 +222,7 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
     if (!command) {
       const error = new CoreError(
         'INVALID_INPUT',
-        `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), 'migrate'].join(', ')}. See: switchboard --help`,
+        `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), ...OTHER_COMMANDS.map(([n]) => n)].join(', ')}. See: switchboard --help`,
       );
       await auditRefusal(app.deps, actor, name, error);
       return fail(error);
