@@ -198,7 +198,38 @@ export interface Store {
 
   recordAudit(event: AuditEvent): Promise<void>;
   listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
+
+  // --- Slack message refs (issue 5) ------------------------------------------------------------
+  /** Records an approval message posted for a request; saving the same message again is a no-op. */
+  saveSlackMessage(ref: SlackMessageRef): Promise<void>;
+  /** Every message posted for a request, oldest first (the first is the primary one). */
+  listSlackMessages(requestId: string): Promise<SlackMessageRef[]>;
+  /**
+   * Compare-and-set of the status a message shows: true when this caller moved it from `from` to
+   * `to` and so must redraw it. Of a click and the expiry job (or two replicas) only one wins.
+   */
+  claimSlackMessage(
+    channel: string,
+    ts: string,
+    from: RequestStatus,
+    to: RequestStatus,
+  ): Promise<boolean>;
+  /** Messages whose request has moved on since they were drawn, each with its request. */
+  listStaleSlackMessages(limit: number): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>>;
+  // --- end Slack message refs ------------------------------------------------------------------
 }
+
+// --- Slack message refs (issue 5) ----------------------------------------------------------------
+
+/** An approval message in Slack: where it is, and the request status it last showed. */
+export interface SlackMessageRef {
+  requestId: string;
+  channel: string;
+  ts: string;
+  renderedStatus: RequestStatus;
+}
+
+// --- end Slack message refs ----------------------------------------------------------------------
 
 // ------------------------------------------------------------------------------------------------
 // Carrier

@@ -36,6 +36,8 @@ import type {
   SyncRun,
 } from '../core/types.js';
 import { CoreError } from '../core/errors.js';
+import type { RequestStatus } from '../core/types.js';
+import type { SlackMessageRef } from '../core/ports.js'; // Slack message refs (issue 5)
 import type { SqlExecutor } from './sql.js';
 import type { Row } from './rows.js';
 import {
@@ -443,7 +445,74 @@ export class SqlStore implements Store {
       toAudit,
     );
   }
+
+  // --- Slack message refs (issue 5) ------------------------------------------------------------
+
+  async saveSlackMessage(ref: SlackMessageRef): Promise<void> {
+    await this.db
+      .query('select switchboard.save_slack_message($1::text, $2::text, $3::text, $4::text)', [
+        ref.requestId,
+        ref.channel,
+        ref.ts,
+        ref.renderedStatus,
+      ])
+      .catch((error: unknown) => {
+        throw translate(error, 'save_slack_message');
+      });
+  }
+
+  async listSlackMessages(requestId: string): Promise<SlackMessageRef[]> {
+    const rows = await this.db
+      .query<{ r: Row[] }>('select switchboard.list_slack_messages($1::text) as r', [requestId])
+      .catch((error: unknown) => {
+        throw translate(error, 'list_slack_messages');
+      });
+    return (rows[0]?.r ?? []).map(toSlackMessageRef);
+  }
+
+  async claimSlackMessage(
+    channel: string,
+    ts: string,
+    from: RequestStatus,
+    to: RequestStatus,
+  ): Promise<boolean> {
+    const rows = await this.db
+      .query<{ r: boolean }>(
+        'select switchboard.claim_slack_message($1::text, $2::text, $3::text, $4::text) as r',
+        [channel, ts, from, to],
+      )
+      .catch((error: unknown) => {
+        throw translate(error, 'claim_slack_message');
+      });
+    return rows[0]?.r === true;
+  }
+
+  async listStaleSlackMessages(
+    limit: number,
+  ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>> {
+    const rows = await this.db
+      .query<{ r: Row[] }>('select switchboard.list_stale_slack_messages($1::int) as r', [limit])
+      .catch((error: unknown) => {
+        throw translate(error, 'list_stale_slack_messages');
+      });
+    return (rows[0]?.r ?? []).map((row) => ({
+      ...toSlackMessageRef(row),
+      request: toRequest(row.request as Row),
+    }));
+  }
+  // --- end Slack message refs ------------------------------------------------------------------
 }
+
+// --- Slack message refs (issue 5) ----------------------------------------------------------------
+function toSlackMessageRef(row: Row): SlackMessageRef {
+  return {
+    requestId: String(row.request_id),
+    channel: String(row.channel),
+    ts: String(row.ts),
+    renderedStatus: String(row.rendered_status) as RequestStatus,
+  };
+}
+// --- end Slack message refs ----------------------------------------------------------------------
 
 /** Database errors become CoreErrors at this edge; the SQL text and parameters are not exposed. */
 export function translate(error: unknown, where: string): CoreError {
