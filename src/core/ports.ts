@@ -138,6 +138,17 @@ export interface Store {
   getMember(id: string): Promise<Member | null>;
   setMemberRoles(id: string, roles: Role[]): Promise<Member>;
 
+  // --- API tokens (issue 6: MCP over HTTP) --------------------------------------------------------
+  // Only a token's SHA-256 is ever stored or passed here; see ApiToken below.
+  createApiToken(input: NewApiToken): Promise<CreateApiTokenOutcome>;
+  /** Every token, revoked ones included, oldest first; never a hash. */
+  listApiTokens(): Promise<ApiToken[]>;
+  revokeApiToken(name: string, now: Date): Promise<RevokeApiTokenOutcome>;
+  /** The live (unrevoked) token with this hash, or null. */
+  findApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
+  touchApiToken(id: number, now: Date): Promise<void>;
+  // --- end API tokens -----------------------------------------------------------------------------
+
   saveQuotes(quotes: Quote[]): Promise<void>;
   getQuote(id: string): Promise<Quote | null>;
   /** The newest unexpired quote for a number, if a search made one. */
@@ -348,3 +359,34 @@ export interface Deps {
   clock: Clock;
   ids: Ids;
 }
+
+// ------------------------------------------------------------------------------------------------
+// API tokens (issue 6): bearer tokens for MCP over HTTP. A reader sees the read tools only; a
+// requester may also request purchases, claim, link and release within policy. None approves.
+
+export type ApiTokenRole = 'reader' | 'requester';
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  role: ApiTokenRole;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface NewApiToken {
+  name: string;
+  role: ApiTokenRole;
+  /** SHA-256 of the token, lowercase hex. The token itself never reaches the store. */
+  tokenHash: string;
+  createdBy: string;
+  now: Date;
+}
+
+export type CreateApiTokenOutcome =
+  { status: 'created'; token: ApiToken } | { status: 'name-taken'; token: ApiToken };
+
+export type RevokeApiTokenOutcome =
+  { status: 'revoked' | 'already-revoked'; token: ApiToken } | { status: 'not-found' };

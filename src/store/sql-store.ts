@@ -3,6 +3,14 @@
  * is one parameterised SELECT returning jsonb rows. PGlite and PostgreSQL share this class; the
  * Supabase store calls the same functions through `rpc`.
  */
+// API tokens (issue 6)
+import type {
+  ApiToken,
+  ApiTokenRole,
+  CreateApiTokenOutcome,
+  NewApiToken,
+  RevokeApiTokenOutcome,
+} from '../core/ports.js';
 import type {
   AuditFilter,
   BeginOutcome,
@@ -78,6 +86,48 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     return this.db.close();
   }
+
+  // --- API tokens (issue 6) ---------------------------------------------------------------------
+  // Only SHA-256 hashes of tokens pass through here; rows come back without the hash.
+
+  async createApiToken(input: NewApiToken): Promise<CreateApiTokenOutcome> {
+    const outcome = await this.call(
+      'create_api_token',
+      ['text', 'text', 'text', 'text', 'timestamptz'],
+      [input.name, input.role, input.tokenHash, input.createdBy, iso(input.now)],
+    );
+    return {
+      status: outcome.status,
+      token: toApiToken(outcome.token as Row),
+    } as CreateApiTokenOutcome;
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return this.select(
+      `select to_jsonb(t) - 'token_hash' as r from switchboard.api_tokens t order by created_at, id`,
+      [],
+      toApiToken,
+    );
+  }
+
+  async revokeApiToken(name: string, now: Date): Promise<RevokeApiTokenOutcome> {
+    const outcome = await this.call('revoke_api_token', ['text', 'timestamptz'], [name, iso(now)]);
+    if (outcome.status === 'not-found') return { status: 'not-found' };
+    return {
+      status: outcome.status,
+      token: toApiToken(outcome.token as Row),
+    } as RevokeApiTokenOutcome;
+  }
+
+  async findApiTokenByHash(tokenHash: string): Promise<ApiToken | null> {
+    const outcome = await this.call('find_api_token', ['text'], [tokenHash]);
+    return outcome.status === 'found' ? toApiToken(outcome.token as Row) : null;
+  }
+
+  async touchApiToken(id: number, now: Date): Promise<void> {
+    await this.call('touch_api_token', ['bigint', 'timestamptz'], [id, iso(now)]);
+  }
+  // --- end API tokens ---------------------------------------------------------------------------
 
   /** Calls `switchboard.<name>(…)`; `casts` give each parameter's SQL type. */
   private async call(name: string, casts: string[], params: unknown[]): Promise<Outcome> {
@@ -553,3 +603,18 @@ export function translate(error: unknown, where: string): CoreError {
   }
   return new CoreError('INTERNAL', `Database error in ${where}.`, { cause: error });
 }
+
+// --- API tokens (issue 6) ------------------------------------------------------------------------
+function toApiToken(row: Row): ApiToken {
+  const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    role: String(row.role) as ApiTokenRole,
+    createdBy: String(row.created_by),
+    createdAt: new Date(String(row.created_at)),
+    revokedAt: dateOrNull(row.revoked_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+  };
+}
+// --- end API tokens ------------------------------------------------------------------------------
