@@ -133,6 +133,17 @@ export interface NewPurchaseRequest {
 export interface Store {
   readonly kind: 'pglite' | 'postgres' | 'supabase';
   close(): Promise<void>;
+  // --- Leases (issue 7) -------------------------------------------------------------------------
+  /**
+   * Takes or renews the lease `name` for `holder` until `ttlMs` from now (database clock); false
+   * while another holder's lease is unexpired. Replicas of `serve` take one before each scheduled
+   * job, so that one of them runs it.
+   */
+  tryLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up early; only its holder can. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  // --- end leases -------------------------------------------------------------------------------
+
 
   touchMember(id: string, displayName?: string): Promise<void>;
   getMember(id: string): Promise<Member | null>;

@@ -66,5 +66,17 @@ async function applyMigrations(db: SqlExecutor, migrations: Migration[]): Promis
     });
     if (done) applied.push(migration.name);
   }
+  // --- issue 7 (005_rls_leases.sql): RLS and grants cover every table and function in the
+  // schema, including those later migrations add. Under the same lock: concurrent GRANTs collide.
+  if (applied.length > 0) {
+    await db.transaction(async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtext('switchboard.migrate'))`);
+      const rows = await tx.query<{ present: boolean }>(
+        `select to_regprocedure('switchboard.secure_schema()') is not null as present`,
+      );
+      if (rows[0]?.present) await tx.query('select switchboard.secure_schema()');
+    });
+  }
+  // --- end issue 7
   return applied;
 }

@@ -86,6 +86,30 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     return this.db.close();
   }
+  // --- Leases (issue 7) -------------------------------------------------------------------------
+
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const rows = await this.db
+      .query<{ r: boolean }>('select switchboard.try_lease($1::text, $2::text, $3::int) as r', [
+        name,
+        holder,
+        Math.ceil(ttlMs),
+      ])
+      .catch((error: unknown) => {
+        throw translate(error, 'try_lease');
+      });
+    return rows[0]?.r === true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.db
+      .query('select switchboard.release_lease($1::text, $2::text)', [name, holder])
+      .catch((error: unknown) => {
+        throw translate(error, 'release_lease');
+      });
+  }
+  // --- end leases -------------------------------------------------------------------------------
+
 
   // --- API tokens (issue 6) ---------------------------------------------------------------------
   // Only SHA-256 hashes of tokens pass through here; rows come back without the hash.
