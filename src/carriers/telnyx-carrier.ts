@@ -417,7 +417,10 @@ export function createTelnyxCarrier(options: TelnyxCarrierOptions): Carrier {
       }
     },
 
-    async *listOwned(listOptions?: { signal?: AbortSignal }): AsyncIterable<OwnedNumber[]> {
+    async *listOwned(listOptions?: {
+      signal?: AbortSignal;
+      onTotal?: (total: number) => void;
+    }): AsyncIterable<OwnedNumber[]> {
       const signal = listOptions?.signal;
       const fetchPage = async (pageNumber: number) => {
         const page = await call(
@@ -437,6 +440,10 @@ export function createTelnyxCarrier(options: TelnyxCarrierOptions): Carrier {
         return { rows: (body.data as Json[]).map(toOwned), meta: body.meta ?? {} };
       };
       const first = await fetchPage(1);
+      const totalResults = first.meta.total_results;
+      if (typeof totalResults === 'number' && Number.isSafeInteger(totalResults)) {
+        listOptions?.onTotal?.(Math.max(0, totalResults));
+      }
       if (first.rows.length > 0) yield first.rows;
       const totalPages = Number(first.meta.total_pages ?? 1);
       if (!Number.isFinite(totalPages) || totalPages <= 1) return;

@@ -301,8 +301,14 @@ export interface Carrier {
   /** Finds what became of an order after a crash or timeout: by our reference, then by number. */
   lookupOrder(reference: string, e164: string, orderRef: string | null): Promise<OrderLookup>;
   release(number: Pick<NumberRecord, 'e164' | 'carrierRef' | 'carrierAccount'>): Promise<void>;
-  /** The account's numbers, one page at a time; never the whole account at once. */
-  listOwned(options?: { signal?: AbortSignal }): AsyncIterable<OwnedNumber[]>;
+  /**
+   * The account's numbers, one page at a time; never the whole account at once. `onTotal` is
+   * called with the account's size when the carrier reports one (progress bars).
+   */
+  listOwned(options?: {
+    signal?: AbortSignal;
+    onTotal?: (total: number) => void;
+  }): AsyncIterable<OwnedNumber[]>;
   /** The account and its subaccounts, where the carrier has them (Twilio). */
   listAccounts?(): Promise<Array<{ sid: string; name: string; status: string }>>;
   /** Creates a subaccount; purchases can then name it as their `account`. */

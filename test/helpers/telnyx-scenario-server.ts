@@ -91,6 +91,23 @@ export interface TelnyxScenarioServer {
   close(): Promise<void>;
 }
 
+/** A Map that counts its changes, so a cached copy of its values knows when it is stale. */
+class VersionedMap<K, V> extends Map<K, V> {
+  version = 0;
+  override set(key: K, value: V): this {
+    this.version++;
+    return super.set(key, value);
+  }
+  override delete(key: K): boolean {
+    this.version++;
+    return super.delete(key);
+  }
+  override clear(): void {
+    this.version++;
+    super.clear();
+  }
+}
+
 export const SCENARIO_API_KEY = 'KEY_TEST_FAKE_TELNYX';
 
 function defaultInventory(): Map<string, ScenarioOffer> {
@@ -133,7 +150,7 @@ export async function startTelnyxScenarioServer(
     latencyMs: input.latencyMs ?? 0,
   };
   const inventory = defaultInventory();
-  const owned = new Map<string, ScenarioOwned>();
+  const owned = new VersionedMap<string, ScenarioOwned>();
   const orders = new Map<string, ScenarioOrder>();
   const reservations = new Map<
     string,
@@ -145,6 +162,14 @@ export async function startTelnyxScenarioServer(
   const peak = new Map<string, number>();
   const hanging = new Set<ServerResponse>();
   let sequence = 1000;
+  // The owned numbers as a list, made again only after the map changed: paging 100,000 numbers
+  // must not copy them all for every page (the bench measures the client, not this server).
+  let ownedCache: { version: number; list: ScenarioOwned[] } | null = null;
+  const ownedList = (): ScenarioOwned[] => {
+    if (ownedCache?.version !== owned.version)
+      ownedCache = { version: owned.version, list: [...owned.values()] };
+    return ownedCache.list;
+  };
 
   for (let i = 0; i < options.ownedCount; i++) {
     const phone = `+1650${String(5550000 + i).padStart(7, '0')}`;
@@ -434,7 +459,9 @@ export async function startTelnyxScenarioServer(
       if (!(size >= 1 && size <= 250))
         return error(res, 400, '10015', 'Bad Request', 'page[size] must be between 1 and 250');
       const wanted = q.get('filter[phone_number]');
-      const all = [...owned.values()].filter((n) => !wanted || n.phone_number === wanted);
+      const all = wanted
+        ? [...owned.values()].filter((n) => n.phone_number === wanted)
+        : ownedList();
       const data = all.slice((page - 1) * size, page * size).map((n) => ({
         ...n,
         record_type: 'phone_number',

@@ -4,7 +4,7 @@ import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
 import { assertAdmin } from '../policy.js';
 import { reconcile } from '../purchase.js';
-import type { Carrier, SyncRow } from '../ports.js';
+import type { Carrier, SyncBatchCounts, SyncRow } from '../ports.js';
 import type { CarrierName, PurchaseRequest, SyncRun } from '../types.js';
 import { CarrierArg } from '../schemas.js';
 import { pickCarriers } from './search.js';
@@ -24,6 +24,57 @@ export interface SyncResult {
   reconciled: PurchaseRequest[];
 }
 
+function cancelled(): CoreError {
+  return new CoreError('UNAVAILABLE', 'cancelled before the carrier listed every number');
+}
+
+/**
+ * The pages of `listOwned`, stopping as soon as `signal` aborts: a page the adapter is still
+ * waiting for is not awaited (the adapter is told to stop through `return()`), so cancellation
+ * does not wait out a slow carrier.
+ */
+async function* pagesUntilAborted(
+  pages: AsyncIterable<SyncRow[]>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<SyncRow[]> {
+  const iterator = pages[Symbol.asyncIterator]();
+  if (!signal) {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined); // only ever observed through the race below
+  try {
+    for (;;) {
+      if (signal.aborted) throw cancelled();
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) break;
+      yield next.value;
+    }
+    // An adapter may end its pages quietly when the signal aborts: that is not a complete list.
+    if (signal.aborted) throw cancelled();
+  } catch (error) {
+    // Tell the adapter to stop fetching; a generator busy awaiting a page finishes that first.
+    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Reads the carrier's pages and writes them in batches, the two overlapped: while one batch is
+ * being written the next is read, and no more than that, so memory stays flat (one batch being
+ * written, one filling, and the adapter's pages in flight). A failure on either side stops both;
+ * the run is then marked failed and nothing is marked missing.
+ */
 async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncCarrierResult> {
   const { store, clock, ids } = ctx.deps;
   const begun = await store.syncBegin(ids.syncRun(), carrier.name, ctx.actor.id, clock.now());
@@ -34,36 +85,88 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
     );
   }
   const runId = begun.run.id;
+  const phase = `sync ${carrier.name}`;
   const counts = { seen: 0, new: 0, updated: 0, unchanged: 0 };
-  let batch: SyncRow[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const result = await store.syncBatch(runId, carrier.name, batch);
-    counts.seen += result.seen;
-    counts.new += result.new;
-    counts.updated += result.updated;
-    counts.unchanged += result.unchanged;
-    batch = [];
+  let total: number | undefined;
+  let read = 0;
+  let writing: Promise<void> | null = null;
+  // Set by a failed write; a holder object, since only callbacks assign it.
+  const failed: { error?: unknown; yes: boolean } = { yes: false };
+
+  const report = () =>
     ctx.progress?.({
-      phase: `sync ${carrier.name}`,
+      phase,
       done: counts.seen,
+      ...(total !== undefined ? { total } : {}),
       message: `${counts.new} new, ${counts.updated} updated`,
     });
+  const write = (rows: SyncRow[]): Promise<void> =>
+    store.syncBatch(runId, carrier.name, rows).then(
+      (result: SyncBatchCounts) => {
+        counts.seen += result.seen;
+        counts.new += result.new;
+        counts.updated += result.updated;
+        counts.unchanged += result.unchanged;
+        report();
+      },
+      (error: unknown) => {
+        failed.yes = true;
+        failed.error = error;
+      },
+    );
+  /** Waits for the batch being written; rethrows its failure. */
+  const settle = async () => {
+    if (writing) await writing;
+    writing = null;
+    if (failed.yes) throw failed.error;
   };
+
   try {
-    for await (const page of carrier.listOwned(ctx.signal ? { signal: ctx.signal } : {})) {
-      if (ctx.signal?.aborted) throw new CoreError('UNAVAILABLE', 'Sync cancelled.');
-      batch.push(...page);
-      if (batch.length >= SYNC_BATCH_SIZE) await flush();
+    let batch: SyncRow[] = [];
+    const listing = carrier.listOwned({
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onTotal: (count: number) => {
+        total = count;
+        report();
+      },
+    });
+    for await (const page of pagesUntilAborted(listing, ctx.signal)) {
+      if (failed.yes) throw failed.error;
+      read += page.length;
+      for (const row of page) batch.push(row);
+      if (batch.length >= SYNC_BATCH_SIZE) {
+        await settle();
+        writing = write(batch);
+        batch = [];
+      }
     }
-    await flush();
+    await settle();
+    if (batch.length > 0) {
+      writing = write(batch);
+      await settle();
+    }
+    if (ctx.signal?.aborted) throw cancelled();
   } catch (error) {
+    // Let a batch still being written finish (or fail) first: the run's end is then definite.
+    await (writing as Promise<void> | null)?.catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    await store.syncFail(runId, message, clock.now());
+    const wasCancelled = ctx.signal?.aborted === true;
+    await store.syncFail(
+      runId,
+      wasCancelled ? `cancelled after ${counts.seen} numbers` : message,
+      clock.now(),
+    );
+    if (wasCancelled) {
+      throw new CoreError(
+        'UNAVAILABLE',
+        `The ${carrier.name} sync was cancelled after ${counts.seen} of ${total ?? read} numbers. Numbers it had written were updated; none were marked missing. Run sync again to finish it.`,
+        { cause: error, details: { runId, cancelled: true } },
+      );
+    }
     throw new CoreError(
       error instanceof CoreError && error.code !== 'INTERNAL' ? error.code : 'UPSTREAM',
       `The ${carrier.name} sync stopped after ${counts.seen} numbers: ${message}. Numbers it had read were updated; none were marked missing. Run sync again.`,
-      { cause: error },
+      { cause: error, details: { runId } },
     );
   }
   const run = await store.syncFinish(runId, clock.now());
