@@ -1,0 +1,175 @@
+/**
+ * `switchboard serve` in one Node HTTP server: GET /healthz, Slack at /slack/events (Bolt's
+ * HTTPReceiver, or Socket Mode with no route at all) and MCP over HTTP at /mcp. One process, one
+ * port; bodies over the limit get 413 before anyone reads them.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { App } from '../app.js';
+import type { Env } from '../config/config.js';
+import type { McpHttpHandler } from '../mcp/http.js';
+import type { SlackHandle, SlackMode } from '../slack/slack-app.js';
+import { slackModeOf } from '../slack/slack-app.js';
+import { EVENTS_PATH } from '../slack/registry.js';
+import { startJobs } from './jobs.js';
+import type { Jobs } from './jobs.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  logger: Logger;
+  /** Slack settings; defaults to the app's configuration. */
+  env?: Partial<Env>;
+  bodyLimit?: number;
+  /** Background jobs; false turns them off (tests drive them by hand). */
+  jobs?: false | { expiryIntervalMs?: number; reconcileIntervalMs?: number };
+}
+
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  slackMode: SlackMode;
+  slack: SlackHandle | null;
+  jobs: Jobs | null;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Host header values the MCP endpoint accepts (DNS-rebinding protection). */
+export function allowedHostsFor(host: string, port: number): string[] {
+  const hosts = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+  if (host === '0.0.0.0' || host === '::') hosts.add(`[::1]:${port}`);
+  return [...hosts];
+}
+
+export async function startServer(app: App, options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger;
+  const env = options.env ?? app.config.env;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const slackMode = slackModeOf(env);
+
+  let slack: SlackHandle | null = null;
+  if (slackMode !== 'off') {
+    const { startSlack } = await import('../slack/slack-app.js');
+    slack = await startSlack(app, env, { logger, bodyLimit });
+  }
+
+  let mcp: McpHttpHandler | null = null;
+  let mcpPromise: Promise<McpHttpHandler> | null = null;
+  const server = createServer();
+  const health = () => ({
+    ok: true,
+    store: app.storeLabel,
+    carriers: Object.values(app.deps.carriers).map((c) => ({ name: c?.name, sandbox: c?.sandbox })),
+    agents: Object.values(app.deps.agents).map((a) => ({
+      platform: a?.platform,
+      sandbox: a?.sandbox,
+    })),
+    slack: slackMode,
+    mcp: '/mcp',
+  });
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (Number.isFinite(length) && length > bodyLimit) {
+      res.setHeader('connection', 'close');
+      sendJson(res, 413, { error: `Request body over ${bodyLimit} bytes.` });
+      req.resume();
+      return;
+    }
+    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, health());
+      return;
+    }
+    if (path === EVENTS_PATH) {
+      if (slack?.handle) {
+        slack.handle(req, res);
+        return;
+      }
+      sendJson(res, 404, {
+        error:
+          slackMode === 'socket'
+            ? 'This server talks to Slack over Socket Mode; it takes no Slack requests over HTTP.'
+            : 'Slack is not configured here: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode).',
+      });
+      return;
+    }
+    if (path === '/mcp') {
+      mcpPromise ??= import('../mcp/http.js').then(({ createMcpHttpHandler }) =>
+        createMcpHttpHandler(app, { allowedHosts: allowedHostsFor(options.host, port) }),
+      );
+      mcp = await mcpPromise;
+      await mcp.handle(req, res);
+      return;
+    }
+    sendJson(res, 404, { error: `No route ${req.method} ${path}. Try GET /healthz.` });
+  };
+
+  server.on('request', (req, res) => {
+    route(req, res).catch((error: unknown) => {
+      logger.error({ err: error, path: req.url }, 'request failed');
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'Something went wrong inside Switchboard.' });
+      else res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  const jobs =
+    options.jobs === false
+      ? null
+      : startJobs(app, {
+          logger,
+          ...options.jobs,
+          ...(slack
+            ? { refreshMessages: () => (slack as SlackHandle).messages.refreshStale() }
+            : {}),
+        });
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    host: options.host,
+    port,
+    slackMode,
+    slack,
+    jobs,
+    server,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
+        });
+        await jobs?.stop();
+        await slack?.stop();
+        if (mcpPromise) await (await mcpPromise).close();
+      })()),
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Approval messages: posting a request to the approval channel (or to each approver by DM), and
+ * redrawing every message of a request in place once it moves on (decided, bought, failed,
+ * expired). Everything needed comes from the database (the Slack message refs), so any replica
+ * can redraw any message after any restart; of two redraws of one change only one wins
+ * (`claimSlackMessage` is a compare-and-set), and only the winner of the first message tells the
+ * requester, so they hear about each outcome once.
+ */
+import type { Logger } from 'pino';
+import type { App } from '../app.js';
+import type { PurchaseRequest } from '../core/types.js';
+import type { Message } from './views/blocks.js';
+import { approvalMessage, outcomeNotice } from './views/request.js';
+
+/** The part of Slack's WebClient Switchboard uses (the real one satisfies it; tests may fake it). */
+export interface SlackClient {
+  chat: {
+    postMessage(args: {
+      channel: string;
+      text: string;
+      blocks?: unknown[];
+    }): Promise<{ ok?: boolean; channel?: string; ts?: string }>;
+    update(args: {
+      channel: string;
+      ts: string;
+      text: string;
+      blocks?: unknown[];
+    }): Promise<unknown>;
+  };
+  conversations: {
+    open(args: { users: string }): Promise<{ channel?: { id?: string } }>;
+  };
+  views: {
+    open(args: { trigger_id: string; view: Record<string, unknown> }): Promise<unknown>;
+    publish(args: { user_id: string; view: Record<string, unknown> }): Promise<unknown>;
+  };
+}
+
+const NOTIFY = new Set(['done', 'denied', 'expired', 'failed', 'needs_attention']);
+
+/** Slack user ids look like U01ABC…/W…; the CLI's `local` operator has no Slack DM. */
+export const isSlackUser = (id: string) => /^[UW][A-Z0-9]{2,}$/.test(id);
+
+export class ApprovalMessages {
+  constructor(
+    private readonly app: App,
+    private readonly client: SlackClient,
+    private readonly logger: Logger,
+    private readonly approvalChannel: string | undefined,
+  ) {}
+
+  /** Where approval messages go: the configured channel, or each approver's DM. */
+  private async targets(): Promise<string[]> {
+    if (this.approvalChannel) return [this.approvalChannel];
+    const channels: string[] = [];
+    for (const approver of this.app.deps.policy.approvers) {
+      if (!isSlackUser(approver)) continue;
+      const opened = await this.client.conversations.open({ users: approver });
+      if (opened.channel?.id) channels.push(opened.channel.id);
+    }
+    return channels;
+  }
+
+  /** Posts the approval message(s) for a new pending request and records where they are. */
+  async post(request: PurchaseRequest): Promise<number> {
+    const quote = await this.app.deps.store.getQuote(request.quoteId);
+    const message = approvalMessage(request, quote);
+    let posted = 0;
+    for (const channel of await this.targets()) {
+      try {
+        const sent = await this.client.chat.postMessage({ channel, ...message });
+        if (sent.channel && sent.ts) {
+          await this.app.deps.store.saveSlackMessage({
+            requestId: request.id,
+            channel: sent.channel,
+            ts: sent.ts,
+            renderedStatus: request.status,
+          });
+          posted++;
+        }
+      } catch (error) {
+        // One unreachable approver (or a channel the bot is not in) must not stop the others.
+        this.logger.warn(
+          { err: error, requestId: request.id, channel },
+          'could not post the approval message',
+        );
+      }
+    }
+    // The request may have moved on while we posted (a quick CLI approval): draw it as it is now.
+    await this.refresh(request.id);
+    return posted;
+  }
+
+  /** Redraws every message of a request whose status moved on, and tells the requester once. */
+  async refresh(requestId: string): Promise<void> {
+    const request = await this.app.deps.store.getRequest(requestId);
+    if (!request) return;
+    const refs = await this.app.deps.store.listSlackMessages(requestId);
+    if (refs.length === 0) return;
+    const quote = await this.app.deps.store.getQuote(request.quoteId);
+    const message = approvalMessage(request, quote);
+    for (const [index, ref] of refs.entries()) {
+      if (ref.renderedStatus === request.status) continue;
+      const won = await this.app.deps.store.claimSlackMessage(
+        ref.channel,
+        ref.ts,
+        ref.renderedStatus,
+        request.status,
+      );
+      if (!won) continue;
+      try {
+        await this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...message });
+      } catch (error) {
+        this.logger.warn({ err: error, requestId, channel: ref.channel }, 'chat.update failed');
+      }
+      if (index === 0 && NOTIFY.has(request.status)) await this.notifyRequester(request);
+    }
+  }
+
+  /** Redraws the messages of every request that moved on without Slack (CLI, expiry, reconcile). */
+  async refreshStale(limit = 200): Promise<number> {
+    const stale = await this.app.deps.store.listStaleSlackMessages(limit);
+    const ids = [...new Set(stale.map((ref) => ref.requestId))];
+    for (const id of ids) await this.refresh(id);
+    return ids.length;
+  }
+
+  async notifyRequester(request: PurchaseRequest): Promise<void> {
+    if (request.surface !== 'slack' || !isSlackUser(request.requester)) return;
+    await this.dm(request.requester, outcomeNotice(request));
+  }
+
+  /** A private message to one member, in their DM with the app. */
+  async dm(userId: string, message: Message): Promise<void> {
+    try {
+      const opened = await this.client.conversations.open({ users: userId });
+      const channel = opened.channel?.id;
+      if (channel) await this.client.chat.postMessage({ channel, ...message });
+    } catch (error) {
+      this.logger.warn({ err: error, userId }, 'could not send a direct message');
+    }
+  }
+}

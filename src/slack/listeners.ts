@@ -1,0 +1,381 @@
+/**
+ * The `/number` command, the buttons and the modal. Every listener acks first, then works, then
+ * answers: `respond()` (the command's or the button's response_url) for private answers,
+ * chat.postMessage / chat.update for approval messages, views.publish for App Home.
+ */
+import type { App as BoltApp, RespondFn } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { App } from '../app.js';
+import type { AnyCommand } from '../core/command.js';
+import { auditRefusal, runCommand } from '../core/command.js';
+import { commands, findCommand } from '../core/commands/index.js';
+import type { BuyResult } from '../core/commands/buy.js';
+import type { DecisionResult } from '../core/commands/decide.js';
+import type { ListResult } from '../core/commands/numbers.js';
+import type { SearchResult } from '../core/commands/search.js';
+import type { SyncResult } from '../core/commands/sync.js';
+import { CoreError, asCoreError } from '../core/errors.js';
+import { parseWords, tokenize } from '../core/grammar.js';
+import { parseE164 } from '../core/phone.js';
+import { assertMayDecide, isApprover } from '../core/policy.js';
+import type { Actor, NumberRecord } from '../core/types.js';
+import { renderers } from '../cli/render.js';
+import type { ApprovalMessages, SlackClient } from './approvals.js';
+import { ACTIONS, EVENTS, SLACK_VERBS, SLASH_COMMAND, VIEWS, actionPattern } from './registry.js';
+import type { Message } from './views/blocks.js';
+import { clip } from './views/blocks.js';
+import { helpMessage } from './views/help.js';
+import { homeView } from './views/home.js';
+import { listMessage, releaseConfirmMessage, requestsMessage, textMessage } from './views/lists.js';
+import { denyModal, requestedMessage } from './views/request.js';
+import { searchMessage } from './views/search.js';
+
+export interface SlackContext {
+  app: App;
+  messages: ApprovalMessages;
+  logger: Logger;
+}
+
+/** The core commands `/number` offers, in help order. */
+export function slackCommands(): AnyCommand[] {
+  const verbs = new Set<string>(SLACK_VERBS);
+  return commands.filter((command) => verbs.has(command.name));
+}
+
+const actorOf = (user: { id: string; name?: string; username?: string }): Actor => ({
+  id: user.id,
+  surface: 'slack',
+  ...((user.name ?? user.username) ? { displayName: user.name ?? user.username } : {}),
+});
+
+/** Slack's answer for each error: the message names the fix; unknown errors get a reference. */
+export function errorMessage(error: CoreError, logger: Logger): Message {
+  if (error.code === 'INTERNAL') {
+    const ref = randomUUID().slice(0, 8);
+    logger.error({ err: error.cause ?? error, ref }, 'unexpected error in a Slack request');
+    return textMessage(
+      `:x: Something went wrong inside Switchboard (ref ${ref}). Try again; if it keeps failing, give an admin the ref: it is in the server log.`,
+    );
+  }
+  const icon =
+    error.code === 'FORBIDDEN'
+      ? ':lock:'
+      : error.code === 'UPSTREAM' || error.code === 'UNAVAILABLE'
+        ? ':x:'
+        : ':warning:';
+  return textMessage(`${icon} ${clip(error.message, 2900)}`);
+}
+
+type Reply = (message: Message, options?: { replace?: boolean }) => Promise<void>;
+
+function replyWith(
+  respond: RespondFn | undefined,
+  fallbackDm: (m: Message) => Promise<void>,
+): Reply {
+  return async (message, options = {}) => {
+    if (!respond) return fallbackDm(message);
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: options.replace ?? false,
+      text: message.text,
+      blocks: message.blocks as never,
+    });
+  };
+}
+
+function plainResult(name: string, result: unknown): Message {
+  const render = renderers[name] as ((r: unknown) => string) | undefined;
+  const text = render ? render(result) : JSON.stringify(result, null, 2);
+  return textMessage(text.includes('\n') ? `\`\`\`${clip(text, 2800)}\`\`\`` : text);
+}
+
+export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
+  const { app, messages } = ctx;
+  const deps = app.deps;
+  const log = ctx.logger;
+
+  const run = <O>(
+    command: AnyCommand,
+    actor: Actor,
+    input: unknown,
+    progress?: Parameters<typeof runCommand>[4],
+  ) => runCommand(deps, command as never, actor, input, progress ?? {}) as Promise<O>;
+
+  /** A new request: the requester's answer, then the approval message(s). */
+  async function afterBuy(result: BuyResult, reply: Reply): Promise<void> {
+    await reply(requestedMessage(result));
+    if (result.request.status === 'pending') await messages.post(result.request);
+  }
+
+  async function decide(
+    verb: 'approve' | 'deny',
+    actor: Actor,
+    input: { id: string; reason?: string; note?: string },
+    reply: Reply,
+  ): Promise<DecisionResult | null> {
+    const command = findCommand(verb) as AnyCommand;
+    try {
+      const result = await run<DecisionResult>(command, actor, input);
+      await messages.refresh(result.request.id);
+      return result;
+    } catch (thrown) {
+      const error = asCoreError(thrown);
+      await reply(errorMessage(error, log));
+      // Already decided elsewhere: make sure every message shows it.
+      if (error.code === 'CONFLICT') await messages.refresh(input.id.toUpperCase());
+      return null;
+    }
+  }
+
+  async function publishHome(userId: string): Promise<void> {
+    const actor: Actor = { id: userId, surface: 'slack' };
+    const approver = isApprover(deps.policy, actor);
+    // Home is a view, not a command: it reads the store directly and writes no audit events.
+    const [numbers, myRequests, waiting] = await Promise.all([
+      deps.store.listNumbers({ owner: userId, limit: 200 }),
+      deps.store.listRequests({ requester: userId, statuses: ['pending'], limit: 20 }),
+      approver
+        ? deps.store.listRequests({ statuses: ['pending'], limit: 40 })
+        : Promise.resolve([]),
+    ]);
+    await (bolt.client as unknown as SlackClient).views.publish({
+      user_id: userId,
+      view: homeView({
+        userId,
+        approver,
+        allowSelfApproval: deps.policy.allowSelfApproval,
+        numbers: numbers as NumberRecord[],
+        myRequests,
+        waiting: waiting.filter((r) => r.expiresAt > deps.clock.now()),
+      }),
+    });
+  }
+
+  async function handleText(text: string, actor: Actor, reply: Reply): Promise<void> {
+    const available = slackCommands();
+    let words: string[];
+    try {
+      words = tokenize(text);
+    } catch (error) {
+      await reply(helpMessage(available, asCoreError(error).message));
+      return;
+    }
+    const [verb, ...rest] = words;
+    if (verb === undefined || verb === 'help') {
+      await reply(helpMessage(available));
+      return;
+    }
+    const command = available.find((c) => c.name === verb.toLowerCase());
+    if (!command) {
+      const error = new CoreError('INVALID_INPUT', `"${clip(verb, 40)}" is not something I know.`);
+      await auditRefusal(deps, actor, verb, error);
+      await reply(helpMessage(available, error.message));
+      return;
+    }
+    let input: Record<string, unknown>;
+    try {
+      input = parseWords(command, rest);
+    } catch (thrown) {
+      const error = asCoreError(thrown);
+      await auditRefusal(deps, actor, command.name, error);
+      await reply(helpMessage(available, error.message));
+      return;
+    }
+    try {
+      switch (command.name) {
+        case 'search': {
+          await reply(searchMessage(await run<SearchResult>(command, actor, input)));
+          return;
+        }
+        case 'buy':
+          await afterBuy(await run<BuyResult>(command, actor, input), reply);
+          return;
+        case 'release': {
+          // Typed release asks first: the button's confirm dialog names the number.
+          const e164 = parseE164(String(input.number ?? ''));
+          if (!e164)
+            throw new CoreError(
+              'INVALID_INPUT',
+              `Give the number in E.164 form, e.g. ${SLASH_COMMAND} release +14155550123`,
+            );
+          await reply(
+            releaseConfirmMessage(e164, {
+              unlink: input.unlink === true,
+              ...(typeof input.reason === 'string' ? { reason: input.reason } : {}),
+            }),
+          );
+          return;
+        }
+        case 'list':
+          await reply(listMessage(await run<ListResult>(command, actor, input)));
+          return;
+        case 'requests': {
+          const result = await run<{ scope: string; requests: [] }>(command, actor, input);
+          await reply(
+            requestsMessage(result, {
+              id: actor.id,
+              approver: isApprover(deps.policy, actor),
+              allowSelfApproval: deps.policy.allowSelfApproval,
+            }),
+          );
+          return;
+        }
+        case 'approve':
+        case 'deny': {
+          const result = await decide(command.name, actor, input as { id: string }, reply);
+          if (result) await reply(plainResult(command.name, result));
+          return;
+        }
+        case 'sync':
+          await runSync(command, actor, input, reply);
+          return;
+        default: {
+          const result = await run<unknown>(command, actor, input);
+          await reply(plainResult(command.name, result));
+        }
+      }
+    } catch (thrown) {
+      await reply(errorMessage(asCoreError(thrown), log));
+    }
+  }
+
+  /** Sync shows progress by replacing one message (response_url allows 5 uses: we use at most 4). */
+  async function runSync(command: AnyCommand, actor: Actor, input: unknown, reply: Reply) {
+    await reply(textMessage(':arrows_counterclockwise: Syncing the carrier accounts…'));
+    let updates = 0;
+    let last = Date.now();
+    let pending: Promise<void> = Promise.resolve();
+    const progress = (event: { phase: string; done: number; total?: number; message?: string }) => {
+      if (updates >= 2 || Date.now() - last < 2000) return;
+      updates++;
+      last = Date.now();
+      pending = reply(
+        textMessage(
+          `:arrows_counterclockwise: ${event.phase}: ${event.done}${event.total ? `/${event.total}` : ''} numbers${event.message ? ` (${event.message})` : ''}…`,
+        ),
+        { replace: true },
+      ).catch(() => undefined);
+    };
+    try {
+      const result = await run<SyncResult>(command, actor, input, { progress });
+      await pending;
+      await reply(plainResult('sync', result), { replace: true });
+      await messages.refreshStale();
+    } catch (thrown) {
+      await pending;
+      await reply(errorMessage(asCoreError(thrown), log), { replace: true });
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------
+
+  bolt.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+    await ack();
+    const actor = actorOf({ id: command.user_id, name: command.user_name });
+    await handleText(
+      command.text ?? '',
+      actor,
+      replyWith(respond, (m) => messages.dm(actor.id, m)),
+    );
+  });
+
+  bolt.action(actionPattern(ACTIONS.requestQuote), async ({ ack, body, action, respond }) => {
+    await ack();
+    const actor = actorOf(body.user);
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const quoteId = (action as { value?: string }).value ?? '';
+    try {
+      const result = await run<BuyResult>(findCommand('buy') as AnyCommand, actor, {
+        target: quoteId,
+      });
+      await afterBuy(result, reply);
+    } catch (thrown) {
+      await reply(errorMessage(asCoreError(thrown), log));
+    }
+  });
+
+  bolt.action(actionPattern(ACTIONS.approve), async ({ ack, body, action, respond }) => {
+    await ack();
+    const actor = actorOf(body.user);
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const id = (action as { value?: string }).value ?? '';
+    await decide('approve', actor, { id }, reply);
+    if ((body as { view?: { type?: string } }).view?.type === 'home') await publishHome(actor.id);
+  });
+
+  bolt.action(actionPattern(ACTIONS.deny), async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const actor = actorOf(body.user);
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const id = ((action as { value?: string }).value ?? '').toUpperCase();
+    try {
+      const request = await deps.store.getRequest(id);
+      if (!request) throw new CoreError('NOT_FOUND', `No request ${id}.`);
+      if (request.status !== 'pending') {
+        await messages.refresh(id);
+        throw new CoreError(
+          'CONFLICT',
+          `Request ${id} is already ${request.status}${request.decidedBy ? ` by ${request.decidedBy}` : ''}.`,
+        );
+      }
+      // Refuse before asking for a reason: only those who may deny see the modal.
+      assertMayDecide(deps.policy, actor, request, false);
+      const triggerId = (body as { trigger_id?: string }).trigger_id;
+      if (!triggerId)
+        throw new CoreError(
+          'INVALID_INPUT',
+          'Slack sent no trigger to open the form. Type: /number deny <id> <reason>',
+        );
+      await (client as unknown as SlackClient).views.open({
+        trigger_id: triggerId,
+        view: denyModal(request),
+      });
+    } catch (thrown) {
+      const error = asCoreError(thrown);
+      if (error.code === 'FORBIDDEN') await auditRefusal(deps, actor, 'deny', error);
+      await reply(errorMessage(error, log));
+    }
+  });
+
+  bolt.action(actionPattern(ACTIONS.release), async ({ ack, body, action, respond }) => {
+    await ack();
+    const actor = actorOf(body.user);
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    try {
+      const value = JSON.parse((action as { value?: string }).value ?? '{}') as Record<
+        string,
+        unknown
+      >;
+      const result = await run<unknown>(findCommand('release') as AnyCommand, actor, value);
+      await reply(plainResult('release', result), { replace: true });
+    } catch (thrown) {
+      await reply(errorMessage(asCoreError(thrown), log));
+    }
+  });
+
+  bolt.view(VIEWS.denyModal, async ({ ack, body, view }) => {
+    const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
+    if (reason === '') {
+      await ack({ response_action: 'errors', errors: { reason: 'Say why, for the requester.' } });
+      return;
+    }
+    await ack();
+    const actor = actorOf(body.user);
+    await decide('deny', actor, { id: view.private_metadata, reason }, (m) =>
+      messages.dm(actor.id, m),
+    );
+  });
+
+  for (const event of EVENTS) {
+    bolt.event(event, async ({ event: payload }) => {
+      const home = payload as { tab?: string; user: string };
+      if (home.tab !== undefined && home.tab !== 'home') return;
+      await publishHome(home.user);
+    });
+  }
+
+  bolt.error(async (error) => {
+    log.error({ err: error }, 'Slack listener failed');
+  });
+}

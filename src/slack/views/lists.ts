@@ -1,0 +1,162 @@
+/** `/number list`, `/number requests`, and the plain answers of the other commands. */
+import type { ListResult } from '../../core/commands/numbers.js';
+import { formatMoney } from '../../core/money.js';
+import type { NumberRecord, PurchaseRequest } from '../../core/types.js';
+import { ACTIONS, SLASH_COMMAND } from '../registry.js';
+import type { Block, Element, Message } from './blocks.js';
+import { actions, button, context, esc, fit, mention, section, slackDate } from './blocks.js';
+import { SANDBOX_NOTE, carrierLabel, phone, place } from './common.js';
+import { requestLine } from './request.js';
+
+export function numberLine(n: NumberRecord): string {
+  const cost = n.monthlyCost === null ? '' : ` · ${formatMoney(n.monthlyCost, n.currency)}/mo`;
+  const owner = n.owner ? mention(n.owner) : '_pool_';
+  const agent = n.agent ? ` · :robot_face: ${esc(`${n.agent.platform}:${n.agent.agentId}`)}` : '';
+  return `${phone(n.e164)}  ${esc(place(n))} · ${esc(carrierLabel(n.carrier))} · ${owner}${n.status === 'assigned' || n.status === 'available' ? '' : ` · ${n.status}`}${agent}${cost}`;
+}
+
+/** Numbers, several to a section (one block each would hit 50 blocks at 45 numbers). */
+export function numberBlocks(numbers: NumberRecord[], perBlock = 10): Block[] {
+  const blocks: Block[] = [];
+  for (let i = 0; i < numbers.length; i += perBlock) {
+    blocks.push(
+      section(
+        numbers
+          .slice(i, i + perBlock)
+          .map(numberLine)
+          .join('\n'),
+      ),
+    );
+  }
+  return blocks;
+}
+
+export function listMessage(result: ListResult): Message {
+  if (result.numbers.length === 0) {
+    const text =
+      result.scope === 'mine'
+        ? `You have no numbers. Claim one from the pool (\`${SLASH_COMMAND} list pool\`) or request one (\`${SLASH_COMMAND} search 415\`).`
+        : result.scope === 'pool'
+          ? `The pool is empty. An admin can import the carrier account with \`${SLASH_COMMAND} sync\`.`
+          : `No numbers yet. An admin imports the carrier account with \`${SLASH_COMMAND} sync\`.`;
+    return { text, blocks: [section(text)] };
+  }
+  const totals = result.totals.byOwner
+    .slice(0, 20)
+    .map(
+      (t) =>
+        `${t.owner === 'pool' ? '_pool_' : mention(t.owner)}: ${t.count} · ${formatMoney(t.monthly, result.totals.currency)}/mo`,
+    );
+  const shown = result.numbers.slice(0, 400);
+  const blocks = [
+    section(
+      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${result.numbers.length})`,
+    ),
+    ...numberBlocks(shown),
+    ...(result.numbers.length > shown.length
+      ? [
+          context(
+            `…and ${result.numbers.length - shown.length} more: use the CLI for the full list.`,
+          ),
+        ]
+      : []),
+    section(
+      `*Monthly cost*\n${totals.join('\n')}\nteam: ${result.totals.team.count} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
+    ),
+    ...(result.numbers.some((n) => n.carrier === 'sandbox')
+      ? [context('Sandbox numbers are pretend: nothing is billed.')]
+      : []),
+  ];
+  return { text: `${result.numbers.length} numbers`, blocks: fit(blocks) };
+}
+
+/** Approve / Deny buttons for one pending request, suffixed so they stay unique in a message. */
+export function decisionButtons(request: PurchaseRequest, index: number): Element[] {
+  return [
+    button('Approve', `${ACTIONS.approve}:${index}`, request.id, {
+      style: 'primary',
+      confirm: {
+        title: 'Approve this purchase?',
+        text: `Buy ${request.e164} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${request.requester}?`,
+        confirm: 'Approve and buy',
+      },
+    }),
+    button('Deny', `${ACTIONS.deny}:${index}`, request.id, { style: 'danger' }),
+  ];
+}
+
+/** Requests, with Approve / Deny on pending ones the viewer may decide. */
+export function requestBlocks(
+  requests: PurchaseRequest[],
+  viewer: { id: string; approver: boolean; allowSelfApproval: boolean },
+  max: number,
+): Block[] {
+  const blocks: Block[] = [];
+  let index = 0;
+  for (const request of requests) {
+    if (blocks.length + 2 > max) break;
+    const note =
+      request.status === 'pending'
+        ? `expires ${slackDate(request.expiresAt)}`
+        : esc((request.errorMessage ?? request.decisionNote ?? '').slice(0, 200));
+    blocks.push(section(`${requestLine(request)}${note ? `\n${note}` : ''}`));
+    const own = request.requester === viewer.id;
+    if (request.status === 'pending' && viewer.approver && (!own || viewer.allowSelfApproval)) {
+      blocks.push(actions(decisionButtons(request, index++), `decide:${request.id}`));
+    }
+  }
+  return blocks;
+}
+
+export function requestsMessage(
+  result: { scope: string; requests: PurchaseRequest[] },
+  viewer: { id: string; approver: boolean; allowSelfApproval: boolean },
+): Message {
+  if (result.requests.length === 0) {
+    const text = `No ${result.scope === 'all' ? '' : `${result.scope} `}requests.`;
+    return { text, blocks: [section(text)] };
+  }
+  const blocks = [
+    section(`*Requests (${result.scope})*`),
+    ...requestBlocks(result.requests, viewer, 47),
+  ];
+  if (result.requests.length > 0 && blocks.length >= 47) {
+    blocks.push(
+      context('More requests than fit here: see them in the CLI (switchboard requests).'),
+    );
+  }
+  return { text: `${result.requests.length} requests`, blocks: fit(blocks) };
+}
+
+/** A one-line answer (claim, link, unlink, release, …) as a message. */
+export function textMessage(text: string, sandbox = false): Message {
+  return {
+    text: text.replace(/[*`]/g, '').slice(0, 3000),
+    blocks: [section(text), ...(sandbox ? [context(SANDBOX_NOTE)] : [])],
+  };
+}
+
+/** `/number release +1…`: a button whose confirm dialog names the number. */
+export function releaseConfirmMessage(
+  e164: string,
+  options: { unlink: boolean; reason?: string },
+): Message {
+  const value = JSON.stringify({ number: e164, unlink: options.unlink, reason: options.reason });
+  return {
+    text: `Release ${e164}?`,
+    blocks: [
+      section(
+        `Release ${phone(e164)}? It goes back to the carrier, stops costing money and cannot be undone.${options.unlink ? ' It is unlinked from its agent first.' : ''}`,
+        button(`Release ${e164}`, ACTIONS.release, value, {
+          style: 'danger',
+          confirm: {
+            title: 'Release this number?',
+            text: `Release ${e164} for good? Calls to it stop reaching any agent.`,
+            confirm: 'Release',
+            danger: true,
+          },
+        }),
+      ),
+    ],
+  };
+}

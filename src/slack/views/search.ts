@@ -1,0 +1,49 @@
+import type { SearchResult } from '../../core/commands/search.js';
+import { formatMoney } from '../../core/money.js';
+import { formatNumber } from '../../core/phone.js';
+import { ACTIONS, SLASH_COMMAND } from '../registry.js';
+import type { Message } from './blocks.js';
+import { button, context, esc, fit, section, slackDate } from './blocks.js';
+import { SANDBOX_NOTE, carrierLabel, phone, place, price } from './common.js';
+
+/**
+ * Search results: one line per number (number, place, carrier, monthly and upfront price) with a
+ * Request button whose confirm dialog names the price. The button carries only the quote id: the
+ * price charged is the server's quote, never text from Slack.
+ */
+export function searchMessage(result: SearchResult): Message {
+  const quotes = result.quotes.slice(0, 40);
+  const head =
+    result.quotes.length === 0
+      ? `No numbers available in ${esc(result.described)}. Try a nearby area code, or fewer features.`
+      : `*${result.quotes.length} number${result.quotes.length === 1 ? '' : 's'} in ${esc(result.described)}*, cheapest first`;
+  const blocks = [
+    section(head),
+    ...(result.sandbox ? [context(SANDBOX_NOTE)] : []),
+    ...quotes.map((q, i) =>
+      section(
+        `${phone(q.e164)}  ${esc(place(q))}\n${esc(carrierLabel(q.carrier))} · ${esc(price(q))}${q.features.length ? ` · ${esc(q.features.join(', '))}` : ''}`,
+        button(`Request`, `${ACTIONS.requestQuote}:${i}`, q.id, {
+          style: 'primary',
+          confirm: {
+            title: 'Request this number?',
+            text: `Request ${formatNumber(q.e164)} for ${formatMoney(q.monthlyCost, q.currency)}/month + ${formatMoney(q.upfrontCost, q.currency)} upfront${q.sandbox ? ' (sandbox: pretend)' : ''}? An approver must approve before anything is bought.`,
+            confirm: 'Request it',
+          },
+        }),
+      ),
+    ),
+    ...result.skipped.map((s) => context(`${esc(s.carrier)} left out: ${esc(s.reason)}`)),
+    ...(quotes[0]
+      ? [
+          context(
+            `Prices hold until ${slackDate(quotes[0].expiresAt)}. Or type \`${SLASH_COMMAND} buy <number> --reason "…"\`.`,
+          ),
+        ]
+      : []),
+  ];
+  return {
+    text: `${result.quotes.length} numbers in ${result.described}${result.sandbox ? ' (sandbox carrier)' : ''}`,
+    blocks: fit(blocks),
+  };
+}
