@@ -6,7 +6,8 @@ import { SqlStore } from './sql-store.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
-function executor(sql: Sql, root?: postgres.Sql): SqlExecutor {
+// Exported for the embedded store's socket clients (pglite-share.ts), which build their own driver.
+export function executor(sql: Sql, root?: postgres.Sql): SqlExecutor {
   return {
     async query<T>(text: string, params: unknown[] = []) {
       return (await sql.unsafe(
