@@ -5,7 +5,6 @@
  */
 import { join, resolve } from 'node:path';
 import type { Config } from './config/config.js';
-import { CoreError } from './core/errors.js';
 import { randomIds } from './core/ids.js';
 import type { Carrier, Deps, Store, VoiceAgents } from './core/ports.js';
 import type { CarrierName, Platform } from './core/types.js';
@@ -27,11 +26,15 @@ export async function openStore(config: Config): Promise<{ store: Store; label: 
     const url = new URL(config.databaseUrl);
     return { store, label: `postgres (${url.hostname}${url.pathname})` };
   }
-  if (config.env.SUPABASE_URL) {
-    throw new CoreError(
-      'UNAVAILABLE',
-      'The supabase-js store is not built yet (issue 7). Use DATABASE_URL with your Supabase connection string meanwhile.',
-    );
+  // Supabase's REST API through supabase-js (issue 7). DATABASE_URL, when also set, wins above:
+  // a direct connection can do everything the API can, and migrate too.
+  if (config.env.SUPABASE_URL && config.env.SUPABASE_SERVICE_ROLE_KEY) {
+    const { openSupabaseStore } = await import('./store/supabase-store.js');
+    const store = await openSupabaseStore({
+      url: config.env.SUPABASE_URL,
+      serviceRoleKey: config.env.SUPABASE_SERVICE_ROLE_KEY,
+    });
+    return { store, label: `supabase (${new URL(config.env.SUPABASE_URL).host})` };
   }
   const { openPgliteStore } = await import('./store/pglite-store.js');
   const dir = resolve(config.dataDir);

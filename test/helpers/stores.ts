@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { openPgliteStore } from '../../src/store/pglite-store.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
+import { freshSupabase } from './postgrest-fake.js'; // issue 7
 
 let template: Blob | undefined;
 
@@ -42,4 +43,6 @@ export async function freshPostgres(): Promise<SqlStore> {
 export const STORES: Array<{ name: string; make: () => Promise<SqlStore>; skip: boolean }> = [
   { name: 'pglite', make: freshPglite, skip: false },
   { name: 'postgres', make: freshPostgres, skip: !TEST_DATABASE_URL },
+  // issue 7: the supabase-js store through a PostgREST fake (test/helpers/postgrest-fake.ts)
+  { name: 'supabase', make: () => freshSupabase(freshPostgres), skip: !TEST_DATABASE_URL },
 ];
