@@ -1,0 +1,591 @@
+/**
+ * The MCP tools, derived from the core command descriptors: one row per tool DESIGN.md names.
+ * A row adds what only MCP needs: the snake_case name, a description that says when to use the
+ * tool and what it costs, annotations that tell the truth, an output schema and the mapping from
+ * the command's result to that output (compact, JSON-safe, and the same in `structuredContent`
+ * and the text form). Input schemas are the commands' own zod schemas. approve and deny are never
+ * tools: AI assistants may request spending, a human decides.
+ */
+import { z } from 'zod';
+import type { ListResult } from '../core/commands/numbers.js';
+import type { SearchResult } from '../core/commands/search.js';
+import type { SyncResult } from '../core/commands/sync.js';
+import type { BuyResult } from '../core/commands/buy.js';
+import type { Agent } from '../core/ports.js';
+import type { Effect } from '../core/command.js';
+import { formatMoney } from '../core/money.js';
+import type { NumberRecord, Platform, PurchaseRequest } from '../core/types.js';
+import { REQUEST_STATUSES } from '../core/types.js';
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface ToolSpec {
+  /** The tool's name, as DESIGN.md spells it. */
+  name: string;
+  /** The core command it runs (`commands` in src/core/commands/index.ts). */
+  command: string;
+  title: string;
+  /** When to use it and what it costs; the command's summary comes first. */
+  guidance: string;
+  annotations: ToolAnnotations;
+  output: z.ZodObject;
+  /** The command's result as the tool's output (validated against `output` in the tests). */
+  view(result: unknown): Record<string, unknown>;
+  text(view: Record<string, unknown>): string;
+}
+
+/** Readers may call tools whose command only reads; requesters may call every tool. */
+export type ToolRole = 'reader' | 'requester';
+
+export function roleFor(effect: Effect): ToolRole {
+  return effect === 'read' ? 'reader' : 'requester';
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shared output pieces
+
+const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+
+const NumberOut = z.object({
+  number: z.string().describe('E.164'),
+  status: z.enum(['available', 'assigned', 'missing', 'released']),
+  owner: z.string().nullable().describe("Member id, or null for the team pool's numbers"),
+  place: z.string().nullable(),
+  carrier: z.string(),
+  type: z.string(),
+  features: z.array(z.string()),
+  monthlyCost: z.number().nullable(),
+  currency: z.string(),
+  agent: z.string().nullable().describe('Linked voice agent as <platform>:<id>, or null'),
+});
+type NumberOut = z.output<typeof NumberOut>;
+
+function place(n: { locality: string | null; region: string | null }): string | null {
+  return [n.locality, n.region].filter(Boolean).join(', ') || null;
+}
+
+function numberView(n: NumberRecord): NumberOut {
+  return {
+    number: n.e164,
+    status: n.status,
+    owner: n.owner,
+    place: place(n),
+    carrier: n.carrier,
+    type: n.numberType,
+    features: n.features,
+    monthlyCost: n.monthlyCost,
+    currency: n.currency,
+    agent: n.agent ? `${n.agent.platform}:${n.agent.agentId}` : null,
+  };
+}
+
+function numberLine(n: NumberOut): string {
+  return [
+    n.number,
+    n.place ?? '',
+    n.carrier,
+    n.owner ?? '(pool)',
+    n.status,
+    n.agent ?? '',
+    n.monthlyCost === null ? '' : `${formatMoney(n.monthlyCost, n.currency)}/mo`,
+  ]
+    .filter((part) => part !== '')
+    .join('  ');
+}
+
+const RequestOut = z.object({
+  requestId: z.string(),
+  status: z.enum(REQUEST_STATUSES),
+  number: z.string(),
+  carrier: z.string(),
+  monthlyCost: z.number().describe("The server's quoted price a month; approval binds to it"),
+  upfrontCost: z.number(),
+  currency: z.string(),
+  requester: z.string(),
+  reason: z.string().nullable(),
+  expiresAt: z.string().describe('When a pending request expires unless decided (ISO 8601)'),
+  decidedBy: z.string().nullable(),
+  decisionNote: z.string().nullable(),
+  error: z.string().nullable().describe('Why a failed request failed'),
+  next: z.string().describe('What happens next, in words'),
+});
+type RequestOut = z.output<typeof RequestOut>;
+
+function requestNext(r: PurchaseRequest, approvers: readonly string[]): string {
+  switch (r.status) {
+    case 'pending':
+      return `Waiting for a human approver${approvers.length ? ` (${approvers.join(', ')})` : ''} to approve or deny it in Slack or the CLI; nothing is bought before that. Check again later with get_request.`;
+    case 'approved':
+    case 'executing':
+      return 'Approved; the number is being bought. Check again shortly with get_request.';
+    case 'done':
+      return `Bought: ${r.e164} now belongs to ${r.requester}. Link it to a voice agent with link_number.`;
+    case 'denied':
+      return `Denied by ${r.decidedBy ?? 'an approver'}${r.decisionNote ? `: ${r.decisionNote}` : ''}. Nothing was bought.`;
+    case 'expired':
+      return 'Expired before anyone decided. Nothing was bought; request again if it is still needed.';
+    case 'failed':
+      return `The purchase failed and nothing was charged${r.errorMessage ? `: ${r.errorMessage}` : ''}. Request another number.`;
+    case 'needs_attention':
+      return 'The carrier has not confirmed the order; an admin must check it. Do not request it again.';
+  }
+}
+
+function requestView(r: PurchaseRequest, approvers: readonly string[]): RequestOut {
+  return {
+    requestId: r.id,
+    status: r.status,
+    number: r.e164,
+    carrier: r.carrier,
+    monthlyCost: r.monthlyCost,
+    upfrontCost: r.upfrontCost,
+    currency: r.currency,
+    requester: r.requester,
+    reason: r.reason,
+    expiresAt: iso(r.expiresAt) as string,
+    decidedBy: r.decidedBy,
+    decisionNote: r.decisionNote,
+    error: r.errorMessage,
+    next: requestNext(r, approvers),
+  };
+}
+
+function requestText(v: RequestOut): string {
+  return [
+    `Request ${v.requestId}: ${v.status}. ${v.number} (${v.carrier}) at ${formatMoney(v.monthlyCost, v.currency)}/mo + ${formatMoney(v.upfrontCost, v.currency)} upfront, requested by ${v.requester}.`,
+    v.next,
+  ].join('\n');
+}
+
+/** Tool rows that need the deps' approver list get it through this closure-free parameter. */
+export interface ViewContext {
+  approvers: readonly string[];
+}
+
+// ------------------------------------------------------------------------------------------------
+// The tools
+
+const SearchOut = z.object({
+  where: z.string().describe('Where the search looked, in words'),
+  sandbox: z.boolean().describe('True when the numbers are pretend (sandbox carrier)'),
+  quotes: z.array(
+    z.object({
+      quoteId: z.string().describe('Pass to request_purchase as target to buy at this price'),
+      number: z.string(),
+      place: z.string().nullable(),
+      carrier: z.string(),
+      type: z.string(),
+      features: z.array(z.string()),
+      monthlyCost: z.number(),
+      upfrontCost: z.number(),
+      currency: z.string(),
+      expiresAt: z.string(),
+    }),
+  ),
+  skipped: z.array(z.object({ carrier: z.string(), reason: z.string() })),
+});
+
+/** request_purchase: a request (any status), or `declined` when the user said no when asked. */
+const BuyOut = RequestOut.extend({
+  requestId: z.string().nullable().describe('Null only when the user declined: nothing was made'),
+  status: z.enum([...REQUEST_STATUSES, 'declined']),
+  expiresAt: z.string().nullable(),
+  approvers: z
+    .array(z.string())
+    .describe('Who was asked to approve; empty when policy approved it'),
+  autoApproved: z.boolean(),
+  bought: NumberOut.nullable().describe('The number, when policy approved and it was bought'),
+});
+export type BuyOut = z.output<typeof BuyOut>;
+
+const NumberResultOut = (flag: string, describe: string) =>
+  z.object({ number: NumberOut, [flag]: z.boolean().describe(describe) });
+
+const ListOut = z.object({
+  scope: z.enum(['mine', 'pool', 'all']),
+  count: z.number(),
+  numbers: z.array(NumberOut),
+  totals: z.object({
+    byOwner: z.array(z.object({ owner: z.string(), count: z.number(), monthly: z.number() })),
+    team: z.object({ count: z.number(), monthly: z.number() }),
+    currency: z.string(),
+  }),
+});
+
+const AgentsOut = z.object({
+  agents: z.array(
+    z.object({
+      agent: z.string().describe('Pass to link_number as agent'),
+      platform: z.string(),
+      name: z.string(),
+      sandbox: z.boolean(),
+    }),
+  ),
+  skipped: z.array(z.object({ platform: z.string(), reason: z.string() })),
+});
+
+const SyncOut = z.object({
+  results: z.array(
+    z.object({
+      carrier: z.string(),
+      sandbox: z.boolean(),
+      status: z.string(),
+      seen: z.number(),
+      new: z.number(),
+      updated: z.number(),
+      unchanged: z.number(),
+      missing: z.number(),
+    }),
+  ),
+  reconciled: z.number().describe('Purchases left without an outcome by a crash, now settled'),
+});
+
+/** provision's result shape belongs to its command (issue 4); passed through as JSON. */
+const PassThroughOut = z.object({ result: z.unknown() });
+
+export const UNIVERSAL_GUIDANCE =
+  'Every call is recorded in the audit trail with the caller and the outcome.';
+
+function makeTools(ctx: ViewContext): ToolSpec[] {
+  return [
+    {
+      name: 'search_numbers',
+      command: 'search',
+      title: 'Search numbers to buy',
+      guidance:
+        'Use it first when the user needs a new number: it asks the carriers and returns server-made quotes (number, monthly and upfront price, expiry). Costs nothing; it saves the quotes so a purchase can bind to their price, so it is not read-only. Searching twice makes new quotes.',
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+      output: SearchOut,
+      view(raw) {
+        const r = raw as SearchResult;
+        return {
+          where: r.described,
+          sandbox: r.sandbox,
+          quotes: r.quotes.map((q) => ({
+            quoteId: q.id,
+            number: q.e164,
+            place: place(q),
+            carrier: q.carrier,
+            type: q.numberType,
+            features: q.features,
+            monthlyCost: q.monthlyCost,
+            upfrontCost: q.upfrontCost,
+            currency: q.currency,
+            expiresAt: q.expiresAt.toISOString(),
+          })),
+          skipped: r.skipped,
+        };
+      },
+      text(raw) {
+        const v = raw as z.output<typeof SearchOut>;
+        const lines = [
+          `${v.quotes.length} number${v.quotes.length === 1 ? '' : 's'} in ${v.where}, cheapest first:`,
+          ...v.quotes.map(
+            (q) =>
+              `${q.number}  ${q.place ?? ''}  ${q.carrier}  ${formatMoney(q.monthlyCost, q.currency)}/mo + ${formatMoney(q.upfrontCost, q.currency)} upfront  quote ${q.quoteId}`,
+          ),
+          ...v.skipped.map((s) => `(${s.carrier} left out: ${s.reason})`),
+          v.quotes.length
+            ? 'To buy one, call request_purchase with the quote id as target; a human approver must approve it.'
+            : 'Nothing found: try a nearby area code or fewer filters.',
+        ];
+        if (v.sandbox) lines.push('(sandbox carrier: pretend numbers; nothing is really bought)');
+        return lines.join('\n');
+      },
+    },
+    {
+      name: 'request_purchase',
+      command: 'buy',
+      title: 'Request a number purchase (a human approves)',
+      guidance:
+        "Use it when the user wants a new number: give a quote id from search_numbers (best: the price is the one shown), an E.164 number, or an area code (the server picks the cheapest). It creates a purchase request at the server's price and returns its id, status, price and who was asked to approve. It SPENDS MONEY once a human approves it in Slack or the CLI (you cannot approve); follow it with get_request. If the client supports it, the user is asked to confirm first.",
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+      output: BuyOut,
+      view(raw) {
+        const r = raw as BuyResult;
+        return {
+          ...requestView(r.request, r.approvers),
+          approvers: r.approvers,
+          autoApproved: r.autoApproved,
+          bought: r.number ? numberView(r.number) : null,
+        };
+      },
+      text(raw) {
+        const v = raw as BuyOut;
+        if (v.status === 'declined') return v.next;
+        const who = v.autoApproved
+          ? 'Approved by policy (under the auto-approve threshold).'
+          : v.approvers.length
+            ? `Asked to approve: ${v.approvers.join(', ')}.`
+            : 'No approvers are configured: an admin must set SWITCHBOARD_APPROVERS.';
+        return `${requestText(v as RequestOut)}\n${who}`;
+      },
+    },
+    {
+      name: 'get_request',
+      command: 'request',
+      title: 'Follow a purchase request',
+      guidance:
+        'Use it to see where a request made with request_purchase stands (pending, done, denied, expired…) and what happens next. Costs nothing. Not read-only: reading requests first marks overdue ones expired and lets go of their carrier holds.',
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+      output: RequestOut,
+      view: (raw) => requestView((raw as { request: PurchaseRequest }).request, ctx.approvers),
+      text: (raw) => requestText(raw as RequestOut),
+    },
+    {
+      name: 'claim_number',
+      command: 'claim',
+      title: 'Claim a pool number',
+      guidance:
+        "Use it when the team pool (list_numbers with scope pool) has a suitable number: it becomes the caller's at once, with no purchase and no approval. The team already pays for pool numbers, so it costs nothing extra. Claiming a number you already hold changes nothing.",
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+      output: NumberResultOut('alreadyYours', 'True when the number was already yours'),
+      view(raw) {
+        const r = raw as { number: NumberRecord; alreadyYours: boolean };
+        return { number: numberView(r.number), alreadyYours: r.alreadyYours };
+      },
+      text(raw) {
+        const v = raw as { number: NumberOut; alreadyYours: boolean };
+        return `${v.alreadyYours ? 'Already yours' : 'Claimed'}: ${numberLine(v.number)}`;
+      },
+    },
+    {
+      name: 'release_number',
+      command: 'release',
+      title: 'Release a number for good',
+      guidance:
+        'Use it only when the user clearly wants to give a number up: it is released at the carrier and is gone for good (it stops costing money; it cannot be got back). Refused while the number is linked to a voice agent unless unlink is true. Members release their own numbers.',
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+      output: NumberResultOut('unlinked', 'True when it was unlinked from its agent first'),
+      view(raw) {
+        const r = raw as { number: NumberRecord; unlinked: boolean };
+        return { number: numberView(r.number), unlinked: r.unlinked };
+      },
+      text(raw) {
+        const v = raw as { number: NumberOut; unlinked: boolean };
+        return `Released ${v.number.number}${v.unlinked ? ' (unlinked from its agent first)' : ''}. It is kept in the history as released.`;
+      },
+    },
+    {
+      name: 'link_number',
+      command: 'link',
+      title: 'Link a number to a voice agent',
+      guidance:
+        "Use it to make a number's calls reach a voice agent (see list_agents for agent ids). Costs nothing. Destructive: a number already linked elsewhere is moved, and its old agent stops getting its calls. Linking to the agent it already has changes nothing.",
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+      output: NumberResultOut('changed', 'False when it was already linked to that agent'),
+      view(raw) {
+        const r = raw as { number: NumberRecord; changed: boolean };
+        return { number: numberView(r.number), changed: r.changed };
+      },
+      text(raw) {
+        const v = raw as { number: NumberOut; changed: boolean };
+        return `${v.changed ? 'Linked' : 'Already linked'}: ${v.number.number} to ${v.number.agent}.`;
+      },
+    },
+    {
+      name: 'unlink_number',
+      command: 'unlink',
+      title: 'Unlink a number from its voice agent',
+      guidance:
+        'Use it to stop a number sending calls to its voice agent. Costs nothing. Destructive: calls stop reaching the agent until it is linked again.',
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+      output: NumberResultOut('changed', 'False when it was not linked'),
+      view(raw) {
+        const r = raw as { number: NumberRecord; changed: boolean };
+        return { number: numberView(r.number), changed: r.changed };
+      },
+      text(raw) {
+        const v = raw as { number: NumberOut; changed: boolean };
+        return v.changed ? `Unlinked ${v.number.number}.` : `${v.number.number} was not linked.`;
+      },
+    },
+    {
+      name: 'list_numbers',
+      command: 'list',
+      title: 'List numbers and their monthly cost',
+      guidance:
+        "Use it to see the caller's numbers (mine), the team pool free to claim (pool) or all, with monthly costs and totals. Read-only and free.",
+      annotations: {
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+      output: ListOut,
+      view(raw) {
+        const r = raw as ListResult;
+        return {
+          scope: r.scope,
+          count: r.numbers.length,
+          numbers: r.numbers.map(numberView),
+          totals: r.totals,
+        };
+      },
+      text(raw) {
+        const v = raw as z.output<typeof ListOut>;
+        if (v.count === 0)
+          return v.scope === 'mine'
+            ? 'You have no numbers. See the pool with scope "pool", or search_numbers to buy one.'
+            : `No numbers (${v.scope}).`;
+        return [
+          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope}), ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
+          ...v.numbers.map(numberLine),
+        ].join('\n');
+      },
+    },
+    {
+      name: 'list_agents',
+      command: 'agents',
+      title: 'List voice agents',
+      guidance:
+        'Use it to find the agent id to pass to link_number (Retell agents and VAPI assistants). Read-only and free; it asks the platforms.',
+      annotations: {
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+      output: AgentsOut,
+      view(raw) {
+        const r = raw as {
+          agents: Agent[];
+          skipped: Array<{ platform: Platform; reason: string }>;
+        };
+        return {
+          agents: r.agents.map((a) => ({
+            agent: `${a.platform}:${a.id}`,
+            platform: a.platform,
+            name: a.name,
+            sandbox: a.sandbox,
+          })),
+          skipped: r.skipped,
+        };
+      },
+      text(raw) {
+        const v = raw as z.output<typeof AgentsOut>;
+        return [
+          ...v.agents.map((a) => `${a.agent}  ${a.name}${a.sandbox ? '  (sandbox)' : ''}`),
+          ...v.skipped.map((s) => `(${s.platform} left out: ${s.reason})`),
+        ].join('\n');
+      },
+    },
+    {
+      name: 'sync_numbers',
+      command: 'sync',
+      title: 'Import the carrier account',
+      guidance:
+        'Admins only. Use it when numbers bought outside Switchboard should appear, or after a crash: new numbers land in the pool, numbers the carrier no longer lists are marked missing (never deleted). Costs nothing; an unchanged account changes nothing. Long on big accounts: it reports progress and can be cancelled.',
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+      output: SyncOut,
+      view(raw) {
+        const r = raw as SyncResult;
+        return {
+          results: r.results.map((x) => ({
+            carrier: x.carrier,
+            sandbox: x.sandbox,
+            status: x.run.status,
+            seen: x.run.seen,
+            new: x.run.new,
+            updated: x.run.updated,
+            unchanged: x.unchanged,
+            missing: x.run.missing,
+          })),
+          reconciled: r.reconciled.length,
+        };
+      },
+      text(raw) {
+        const v = raw as z.output<typeof SyncOut>;
+        return [
+          'Sync finished.',
+          ...v.results.map(
+            (x) =>
+              `${x.carrier}: ${x.seen} seen, ${x.new} new, ${x.updated} updated, ${x.unchanged} unchanged, ${x.missing} missing`,
+          ),
+          ...(v.reconciled ? [`${v.reconciled} interrupted purchase(s) settled.`] : []),
+        ].join('\n');
+      },
+    },
+    {
+      name: 'provision_number',
+      command: 'provision',
+      title: 'Provision a number for a voice agent',
+      guidance:
+        'Use it to get a number near a business phone and link it to a voice agent in one step. It SPENDS MONEY once a human approves the purchase; you cannot approve.',
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+      output: PassThroughOut,
+      view: (raw) => ({ result: JSON.parse(JSON.stringify(raw ?? null)) as unknown }),
+      text: (raw) => JSON.stringify(raw.result, null, 2),
+    },
+  ];
+}
+
+/** The tool table for a given approver list (the list shows up in request texts). */
+export function toolSpecs(ctx: ViewContext): ToolSpec[] {
+  return makeTools(ctx);
+}
+
+/** Tool names in the order DESIGN.md lists them; tests check every one is served. */
+export const DESIGN_TOOL_NAMES = [
+  'search_numbers',
+  'request_purchase',
+  'get_request',
+  'claim_number',
+  'release_number',
+  'link_number',
+  'unlink_number',
+  'list_numbers',
+  'list_agents',
+  'sync_numbers',
+  'provision_number',
+] as const;
