@@ -1,0 +1,350 @@
+/**
+ * The approval flow end to end through signed requests: request, refusals for the requester and a
+ * non-approver (private, message unchanged), approve, deny with a reason in a modal, expiry, and
+ * twenty simultaneous Approve clicks making one purchase.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkBlocks, checkView } from '../../src/slack/views/limits.js';
+import type { FakeSlack } from './fake-slack.js';
+import {
+  actionBody,
+  eventually,
+  postSigned,
+  slashBody,
+  textOf,
+  viewSubmissionBody,
+} from './fake-slack.js';
+import { startHarness } from './harness.js';
+import type { Harness } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const responseFor = (fake: FakeSlack, id: string) => () => fake.responses.find((r) => r.id === id);
+
+/** `/number buy 415` by Alice; returns the request id and its approval message. */
+async function requestNumber(h: Harness, id = 'buy') {
+  const res = await postSigned(
+    h.server.url,
+    slashBody(h.fake, 'U01ALICE', 'buy 415 --reason "Support line for the Acme agent"', id),
+  );
+  expect(res.status).toBe(200);
+  const reply = await eventually(responseFor(h.fake, id), 'the requester reply');
+  const requestId = /R-[0-9A-Z]+/.exec(textOf(reply.body.blocks))?.[0] as string;
+  expect(requestId).toBeDefined();
+  const post = await eventually(
+    () => h.fake.callsTo('chat.postMessage').find((c) => textOf(c.args.blocks).includes(requestId)),
+    'the approval message',
+  );
+  // The message ref is saved right after Slack answers the post.
+  for (let i = 0; i < 200 && (await h.deps.store.listSlackMessages(requestId)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return { requestId, post, reply };
+}
+
+const approve = (h: Harness, user: string, requestId: string, id: string) =>
+  postSigned(
+    h.server.url,
+    actionBody(h.fake, user, { action_id: 'sb_approve', value: requestId }, { id }),
+  );
+
+describe('Slack approvals', () => {
+  it('posts a request to the approval channel with requester, number, place, carrier, price, reason and buttons', async () => {
+    h = await startHarness();
+    const { requestId, post, reply } = await requestNumber(h);
+    expect(textOf(reply.body.blocks)).toContain('waits for an approver');
+    expect(post.args.channel).toBe('C0APPROVALS');
+    const blocks = post.args.blocks as Array<Record<string, any>>;
+    expect(checkBlocks(blocks, 'message')).toEqual([]);
+    const text = textOf(blocks);
+    for (const part of [
+      '<@U01ALICE>',
+      '+1 415 555',
+      'San Francisco, CA',
+      'sandbox',
+      '$1.00/mo + $1.00 upfront',
+      'Support line for the Acme agent',
+    ])
+      expect(text).toContain(part);
+    const buttons = blocks.find((b) => b.type === 'actions')!.elements as Array<
+      Record<string, any>
+    >;
+    expect(buttons.map((b) => b.action_id)).toEqual(['sb_approve', 'sb_deny']);
+    // The button carries only the request id: the price comes from the server's quote.
+    expect(buttons.map((b) => b.value)).toEqual([requestId, requestId]);
+    expect(await h.deps.store.listSlackMessages(requestId)).toEqual([
+      {
+        requestId,
+        channel: 'C0APPROVALS',
+        ts: post.args.ts ?? expect.any(String),
+        renderedStatus: 'pending',
+      },
+    ]);
+  });
+
+  it('refuses the requester and a non-approver privately, leaves the message as it is, then lets an approver buy', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    const fake = h.fake;
+
+    await approve(h, 'U01ALICE', requestId, 'self');
+    const self = await eventually(responseFor(fake, 'self'), 'refusal for the requester');
+    expect(self.body.response_type).toBe('ephemeral');
+    expect(self.body.replace_original).toBe(false);
+    expect(textOf(self.body.blocks)).toContain('Only approvers can approve');
+
+    await approve(h, 'U01CAROL', requestId, 'carol');
+    const carol = await eventually(responseFor(fake, 'carol'), 'refusal for a non-approver');
+    expect(carol.body.response_type).toBe('ephemeral');
+    expect(textOf(carol.body.blocks)).toContain('Only approvers can approve');
+    expect(fake.callsTo('chat.update')).toHaveLength(0);
+    expect((await h.deps.store.getRequest(requestId))?.status).toBe('pending');
+
+    await approve(h, 'U01BOB', requestId, 'bob');
+    const update = await eventually(
+      () =>
+        fake
+          .callsTo('chat.update')
+          .find((c) => textOf(c.args.blocks).includes('Bought and assigned')),
+      'the message updated in place',
+    );
+    expect(update.args.channel).toBe('C0APPROVALS');
+    const blocks = update.args.blocks as Array<Record<string, any>>;
+    expect(blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(textOf(blocks)).toContain('Approved by <@U01BOB>');
+    const request = await h.deps.store.getRequest(requestId);
+    expect(request?.status).toBe('done');
+    expect(Object.keys(h.deps.sandbox.state().orders)).toHaveLength(1);
+
+    // The outcome reaches the requester by DM.
+    const dm = await eventually(
+      () => fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'DU01ALICE'),
+      'the DM to the requester',
+    );
+    expect(textOf(dm.args.blocks)).toContain('is yours');
+    expect(fake.callsTo('conversations.open').some((c) => c.args.users === 'U01ALICE')).toBe(true);
+
+    // A second click after the decision: a private "already", no second purchase.
+    await approve(h, 'U01BOB', requestId, 'bob-again');
+    const again = await eventually(responseFor(fake, 'bob-again'), 'second click answer');
+    expect(textOf(again.body.blocks)).toContain('already done');
+    expect(Object.keys(h.deps.sandbox.state().orders)).toHaveLength(1);
+
+    const audit = await h.deps.store.listAudit({ requestId, limit: 20 });
+    expect(
+      audit.filter((e) => e.command === 'approve').map((e) => [e.actor, e.outcome, e.surface]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['U01ALICE', 'refused', 'slack'],
+        ['U01CAROL', 'refused', 'slack'],
+        ['U01BOB', 'ok', 'slack'],
+      ]),
+    );
+  });
+
+  it('denies with a reason given in a modal; a non-approver gets no modal', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    const fake = h.fake;
+
+    await postSigned(
+      h.server.url,
+      actionBody(
+        fake,
+        'U01CAROL',
+        { action_id: 'sb_deny', value: requestId },
+        { id: 'carol-deny' },
+      ),
+    );
+    const refusal = await eventually(responseFor(fake, 'carol-deny'), 'refusal');
+    expect(textOf(refusal.body.blocks)).toContain('Only approvers can deny');
+    expect(fake.callsTo('views.open')).toHaveLength(0);
+
+    await postSigned(
+      h.server.url,
+      actionBody(fake, 'U01BOB', { action_id: 'sb_deny', value: requestId }, { id: 'bob-deny' }),
+    );
+    const open = await eventually(() => fake.callsTo('views.open')[0], 'the deny modal');
+    const view = open.args.view as Record<string, any>;
+    expect(open.args.trigger_id).toBe('trigger-bob-deny');
+    expect(view.callback_id).toBe('sb_deny_modal');
+    expect(view.private_metadata).toBe(requestId);
+    expect(checkView(view)).toEqual([]);
+
+    const res = await postSigned(
+      h.server.url,
+      viewSubmissionBody('U01BOB', 'sb_deny_modal', requestId, 'Use a pool number instead'),
+    );
+    expect(res.status).toBe(200);
+    const update = await eventually(
+      () => fake.callsTo('chat.update').find((c) => textOf(c.args.blocks).includes('Denied by')),
+      'the message updated',
+    );
+    expect(textOf(update.args.blocks)).toContain('Use a pool number instead');
+    expect(
+      (update.args.blocks as Array<Record<string, any>>).some((b) => b.type === 'actions'),
+    ).toBe(false);
+    const request = await h.deps.store.getRequest(requestId);
+    expect(request).toMatchObject({
+      status: 'denied',
+      decidedBy: 'U01BOB',
+      decisionNote: 'Use a pool number instead',
+    });
+    const dm = await eventually(
+      () => fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'DU01ALICE'),
+      'the DM to the requester',
+    );
+    expect(textOf(dm.args.blocks)).toContain('Use a pool number instead');
+    expect(Object.keys(h.deps.sandbox.state().orders)).toHaveLength(0);
+  });
+
+  it('a modal submitted without a reason is sent back with an error', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    const res = await postSigned(
+      h.server.url,
+      viewSubmissionBody('U01BOB', 'sb_deny_modal', requestId, '   '),
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      response_action: 'errors',
+      errors: { reason: expect.any(String) },
+    });
+    expect((await h.deps.store.getRequest(requestId))?.status).toBe('pending');
+  });
+
+  it('expiry updates the message in place and tells the requester', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    const request = await h.deps.store.getRequest(requestId);
+    h.deps.setNow(new Date((request?.expiresAt.getTime() ?? 0) + 1000));
+    // The job the server runs every ~30 s, run once now.
+    const { startJobs } = await import('../../src/server/jobs.js');
+    const pino = (await import('pino')).default;
+    const jobs = startJobs(h.app, {
+      logger: pino({ level: 'silent' }),
+      expiryIntervalMs: 3_600_000,
+      reconcileIntervalMs: 3_600_000,
+      refreshMessages: () => h!.server.slack!.messages.refreshStale(),
+    });
+    expect(await jobs.expireNow()).toBe(1);
+    await jobs.stop();
+    const update = h.fake
+      .callsTo('chat.update')
+      .find((c) => textOf(c.args.blocks).includes('Expired'));
+    expect(update).toBeDefined();
+    expect(
+      (update!.args.blocks as Array<Record<string, any>>).some((b) => b.type === 'actions'),
+    ).toBe(false);
+    const dm = h.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'DU01ALICE');
+    expect(textOf(dm?.args.blocks)).toContain('expired');
+    // Nothing left to redraw: a second run updates nothing more.
+    const updates = h.fake.callsTo('chat.update').length;
+    expect(await h.server.slack!.messages.refreshStale()).toBe(0);
+    expect(h.fake.callsTo('chat.update')).toHaveLength(updates);
+  });
+
+  it('twenty simultaneous Approve clicks make exactly one purchase, one update and one DM', async () => {
+    h = await startHarness({ latencyMs: 50 });
+    const { requestId } = await requestNumber(h);
+    const fake = h.fake;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => approve(h!, 'U01BOB', requestId, `click-${i}`)),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    await eventually(
+      () => fake.responses.filter((r) => r.id.startsWith('click-')).length >= 19 && true,
+      '19 private answers',
+    );
+    await eventually(
+      () => fake.callsTo('chat.update').some((c) => textOf(c.args.blocks).includes('Bought')),
+      'the update',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(Object.keys(h.deps.sandbox.state().orders)).toHaveLength(1);
+    const request = await h.deps.store.getRequest(requestId);
+    expect(request?.status).toBe('done');
+    expect(
+      fake.callsTo('chat.update').filter((c) => textOf(c.args.blocks).includes('Bought')),
+    ).toHaveLength(1);
+    expect(
+      fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DU01ALICE'),
+    ).toHaveLength(1);
+    const audit = await h.deps.store.listAudit({ requestId, limit: 50 });
+    expect(audit.filter((e) => e.command === 'approve' && e.outcome === 'ok')).toHaveLength(1);
+  });
+
+  it('without SLACK_APPROVAL_CHANNEL, each approver gets the request by DM, and both messages are updated', async () => {
+    h = await startHarness({
+      env: { SLACK_APPROVAL_CHANNEL: '' },
+      policy: { approvers: ['U01BOB', 'U01DAVE'] },
+    });
+    const { requestId } = await requestNumber(h);
+    const fake = h.fake;
+    await eventually(
+      () =>
+        fake.callsTo('chat.postMessage').filter((c) => textOf(c.args.blocks).includes(requestId))
+          .length === 2,
+      'two DMs',
+    );
+    const channels = fake
+      .callsTo('chat.postMessage')
+      .filter((c) => textOf(c.args.blocks).includes(requestId))
+      .map((c) => c.args.channel);
+    expect(channels.sort()).toEqual(['DU01BOB', 'DU01DAVE']);
+    await postSigned(
+      h.server.url,
+      actionBody(fake, 'U01DAVE', { action_id: 'sb_approve', value: requestId }, { id: 'dave' }),
+    );
+    await eventually(() => fake.callsTo('chat.update').length === 2, 'both messages updated');
+    expect(
+      fake
+        .callsTo('chat.update')
+        .map((c) => c.args.channel)
+        .sort(),
+    ).toEqual(['DU01BOB', 'DU01DAVE']);
+    expect(
+      fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DU01ALICE'),
+    ).toHaveLength(1);
+  });
+
+  it('the Request button on a search result makes a request bound to that quote', async () => {
+    h = await startHarness();
+    await postSigned(h.server.url, slashBody(h.fake, 'U01ALICE', 'search 415', 'search'));
+    const results = await eventually(responseFor(h.fake, 'search'), 'search results');
+    const button = (results.body.blocks as Array<Record<string, any>>).find(
+      (b) => b.accessory,
+    )!.accessory;
+    await postSigned(
+      h.server.url,
+      actionBody(
+        h.fake,
+        'U01ALICE',
+        { action_id: button.action_id, value: button.value },
+        { id: 'req' },
+      ),
+    );
+    const reply = await eventually(responseFor(h.fake, 'req'), 'request reply');
+    expect(reply.body.replace_original).toBe(false);
+    const requestId = /R-[0-9A-Z]+/.exec(textOf(reply.body.blocks))?.[0] as string;
+    const request = await h.deps.store.getRequest(requestId);
+    expect(request?.quoteId).toBe(button.value);
+    expect(request?.surface).toBe('slack');
+    // A double click: the second is refused as a duplicate, nothing new is posted.
+    await postSigned(
+      h.server.url,
+      actionBody(
+        h.fake,
+        'U01ALICE',
+        { action_id: button.action_id, value: button.value },
+        { id: 'req2' },
+      ),
+    );
+    const second = await eventually(responseFor(h.fake, 'req2'), 'second reply');
+    expect(textOf(second.body.blocks)).toContain('already has a pending request');
+    expect(await h.deps.store.listRequests({ requester: 'U01ALICE' })).toHaveLength(1);
+  });
+});
