@@ -1,0 +1,210 @@
+/** Every Slack view rendered with long inputs stays within Block Kit's limits. */
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../src/core/commands/index.js';
+import type { SearchResult } from '../../src/core/commands/search.js';
+import type { NumberRecord, PurchaseRequest, Quote, RequestStatus } from '../../src/core/types.js';
+import { REQUEST_STATUSES } from '../../src/core/types.js';
+import { slackCommands } from '../../src/slack/listeners.js';
+import { helpMessage } from '../../src/slack/views/help.js';
+import { homeView } from '../../src/slack/views/home.js';
+import {
+  listMessage,
+  releaseConfirmMessage,
+  requestsMessage,
+  textMessage,
+} from '../../src/slack/views/lists.js';
+import { LIMITS, checkBlocks, checkView } from '../../src/slack/views/limits.js';
+import {
+  approvalMessage,
+  denyModal,
+  outcomeNotice,
+  requestedMessage,
+} from '../../src/slack/views/request.js';
+import { searchMessage } from '../../src/slack/views/search.js';
+
+const long = (n: number) => 'Ω<&>'.repeat(Math.ceil(n / 4)).slice(0, n);
+const now = new Date('2026-11-21T11:17:00Z');
+
+const quote = (i: number): Quote => ({
+  id: `Q-${String(i).padStart(10, '0')}`,
+  e164: `+1415555${String(1000 + i).slice(-4)}`,
+  carrier: 'sandbox',
+  country: 'US',
+  region: long(200),
+  locality: long(500),
+  numberType: 'local',
+  features: ['voice', 'sms', 'mms'],
+  monthlyCost: 1,
+  upfrontCost: 1,
+  currency: 'USD',
+  sandbox: true,
+  createdAt: now,
+  expiresAt: now,
+});
+
+const request = (i: number, status: RequestStatus = 'pending'): PurchaseRequest => ({
+  id: `R-${String(i).padStart(8, '0')}`,
+  kind: 'purchase',
+  status,
+  requester: 'U01ALICE',
+  surface: 'slack',
+  quoteId: quote(i).id,
+  e164: quote(i).e164,
+  areaCode: '415',
+  carrier: 'sandbox',
+  carrierAccount: null,
+  monthlyCost: 1,
+  upfrontCost: 1,
+  currency: 'USD',
+  reason: long(500),
+  holdRef: null,
+  decidedBy: status === 'pending' ? null : 'U01BOB',
+  decidedAt: status === 'pending' ? null : now,
+  decisionNote: long(500),
+  expiresAt: now,
+  attempts: 0,
+  carrierOrderRef: null,
+  errorCode: null,
+  errorMessage: long(5000),
+  numberId: null,
+  createdAt: now,
+  updatedAt: now,
+});
+
+const number = (i: number): NumberRecord => ({
+  id: i,
+  e164: quote(i).e164,
+  carrier: 'sandbox',
+  carrierRef: null,
+  carrierAccount: null,
+  status: 'assigned',
+  owner: `U${String(i).padStart(8, '0')}`,
+  country: 'US',
+  region: long(100),
+  locality: long(300),
+  numberType: 'local',
+  features: ['voice'],
+  monthlyCost: 1.15,
+  upfrontCost: 1,
+  currency: 'USD',
+  agent: { platform: 'retell', agentId: long(128), ref: null, linkedAt: now },
+  source: 'sync',
+  requestId: null,
+  createdAt: now,
+  updatedAt: now,
+  releasedAt: null,
+});
+
+const message = (m: { blocks: unknown[]; text: string }) => {
+  expect(m.text.length).toBeGreaterThan(0);
+  expect(m.text.length).toBeLessThanOrEqual(LIMITS.messageText);
+  return checkBlocks(m.blocks, 'message');
+};
+
+describe('Slack views stay within Block Kit limits', () => {
+  it('the checker itself catches breaches (so the tests below can fail)', () => {
+    const bad = [
+      { type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', text: { type: 'plain_text', text: 'x'.repeat(76) }, action_id: 'a' },
+          { type: 'button', text: { type: 'plain_text', text: 'ok' }, action_id: 'a' },
+        ],
+      },
+      ...Array.from({ length: 50 }, () => ({ type: 'divider' })),
+    ];
+    const problems = checkBlocks(bad, 'message');
+    expect(problems.join('\n')).toMatch(/52 blocks/);
+    expect(problems.join('\n')).toMatch(/3001 chars/);
+    expect(problems.join('\n')).toMatch(/76 chars/);
+    expect(problems.join('\n')).toMatch(/duplicate action_id a/);
+  });
+
+  it('help, with and without a long problem', () => {
+    expect(message(helpMessage(commands))).toEqual([]);
+    expect(message(helpMessage(slackCommands(), long(10_000)))).toEqual([]);
+  });
+
+  it('search results with 50 quotes, long places and skipped carriers', () => {
+    const result: SearchResult = {
+      criteria: { country: 'US', numberType: 'local', features: [], limit: 50 },
+      described: long(1000),
+      quotes: Array.from({ length: 50 }, (_, i) => quote(i)),
+      carriers: ['sandbox'],
+      skipped: Array.from({ length: 10 }, () => ({
+        carrier: 'telnyx' as const,
+        reason: long(4000),
+      })),
+      sandbox: true,
+    };
+    const m = searchMessage(result);
+    expect(message(m)).toEqual([]);
+    expect(m.blocks.length).toBeLessThanOrEqual(50);
+  });
+
+  it('the approval message in every status, requester notices, the requested reply', () => {
+    for (const status of REQUEST_STATUSES) {
+      expect(message(approvalMessage(request(1, status), quote(1)))).toEqual([]);
+      expect(message(outcomeNotice(request(1, status)))).toEqual([]);
+    }
+    for (const autoApproved of [false, true])
+      expect(
+        message(
+          requestedMessage({
+            request: request(1),
+            quote: quote(1),
+            approvers: Array.from({ length: 300 }, (_, i) => `U${i}AAAAAA`),
+            autoApproved,
+            number: null,
+          }),
+        ),
+      ).toEqual([]);
+  });
+
+  it('the deny modal', () => {
+    expect(checkView(denyModal(request(1)))).toEqual([]);
+  });
+
+  it('list with 2000 numbers, requests with 300 (buttons unique), release confirm, plain text', () => {
+    const numbers = Array.from({ length: 2000 }, (_, i) => number(i));
+    const list = listMessage({
+      scope: 'all',
+      numbers,
+      totals: {
+        byOwner: numbers.map((n) => ({ owner: n.owner as string, count: 1, monthly: 1.15 })),
+        team: { count: 2000, monthly: 2300 },
+        currency: 'USD',
+      },
+    });
+    expect(message(list)).toEqual([]);
+    const requests = Array.from({ length: 300 }, (_, i) =>
+      request(i, i % 2 ? 'pending' : 'failed'),
+    );
+    expect(
+      message(
+        requestsMessage(
+          { scope: 'all', requests },
+          { id: 'U01BOB', approver: true, allowSelfApproval: false },
+        ),
+      ),
+    ).toEqual([]);
+    expect(
+      message(releaseConfirmMessage('+14155550100', { unlink: true, reason: long(500) })),
+    ).toEqual([]);
+    expect(message(textMessage(long(100_000), true))).toEqual([]);
+  });
+
+  it('App Home for an approver with many numbers and requests', () => {
+    const view = homeView({
+      userId: 'U01BOB',
+      approver: true,
+      allowSelfApproval: false,
+      numbers: Array.from({ length: 500 }, (_, i) => number(i)),
+      myRequests: Array.from({ length: 100 }, (_, i) => request(i)),
+      waiting: Array.from({ length: 200 }, (_, i) => request(1000 + i)),
+    });
+    expect(checkView(view)).toEqual([]);
+    expect((view.blocks as unknown[]).length).toBeLessThanOrEqual(100);
+  });
+});
