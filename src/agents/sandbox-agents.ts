@@ -8,6 +8,7 @@ import type { Platform } from '../core/types.js';
 import type { FaultOptions } from '../sandbox/faults.js';
 import { FaultInjector } from '../sandbox/faults.js';
 import { StateFile } from '../sandbox/state-file.js';
+import { crashPoint } from '../sandbox/crash.js';
 
 export const SANDBOX_AGENTS: Record<Platform, Array<{ id: string; name: string }>> = {
   retell: [
@@ -75,16 +76,20 @@ export function createSandboxAgents(
       if (!agents.some((agent) => agent.id === agentId)) {
         throw new CoreError('NOT_FOUND', `sandbox ${platform} has no agent ${agentId}`);
       }
-      return store.update((state) => {
+      crashPoint('link:before');
+      const linked = await store.update((state) => {
         const existing = state.links[number.e164];
         const ref = existing?.ref ?? `sbx-${platform}-${++state.sequence}`;
         state.links[number.e164] = { agentId, ref };
         return { ref };
       });
+      crashPoint('link:after');
+      return linked;
     },
     async unlink(number) {
       await enter('unlink');
       await store.update((state) => void delete state.links[number.e164]);
+      crashPoint('unlink:after');
     },
   };
 }

@@ -16,6 +16,7 @@ import type { AvailableNumber, NumberRecord } from '../core/types.js';
 import type { FaultKind, FaultOptions } from '../sandbox/faults.js';
 import { FaultInjector } from '../sandbox/faults.js';
 import { StateFile } from '../sandbox/state-file.js';
+import { crashPoint } from '../sandbox/crash.js';
 import { SANDBOX_OWNED, sandboxCatalogue } from './sandbox-inventory.js';
 
 interface OwnedEntry {
@@ -116,6 +117,24 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
     return { ...offer, carrierRef: entry.carrierRef };
   }
 
+  /** A number the sandbox account owns, as the carrier reports it. */
+  const toRow = (e164: string, carrierRef: string): OwnedNumber => {
+    const offer = catalogue.get(e164);
+    return {
+      e164,
+      carrierRef,
+      carrierAccount: null,
+      country: offer?.country ?? 'US',
+      region: offer?.region ?? null,
+      locality: offer?.locality ?? null,
+      numberType: offer?.numberType ?? 'local',
+      features: offer?.features ?? ['voice'],
+      monthlyCost: offer?.monthlyCost ?? 1,
+      upfrontCost: offer?.upfrontCost ?? 1,
+      currency: 'USD',
+    };
+  };
+
   return {
     name: 'sandbox',
     sandbox: true,
@@ -163,6 +182,7 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
     },
 
     async order(e164, { reference }): Promise<OrderOutcome> {
+      crashPoint('order:before');
       const fault = await enter('order', [
         'rate_limit',
         'server_error',
@@ -210,6 +230,7 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
         state.owned[e164] = entry;
         return { status: 'bought', number: bought(e164, entry), orderRef };
       });
+      crashPoint('order:after');
       // Faults that strike after the carrier acted: the order exists, but the answer is lost.
       if (fault === 'timeout' || fault === 'malformed') {
         throw new CoreError(
@@ -247,6 +268,7 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
 
     async release(number: Pick<NumberRecord, 'e164' | 'carrierRef' | 'carrierAccount'>) {
       await enter('release');
+      crashPoint('release:before');
       await store.update((state) => {
         if (!state.owned[number.e164]) {
           throw new CoreError(
@@ -256,28 +278,19 @@ export function createSandboxCarrier(options: SandboxCarrierOptions = {}): Sandb
         }
         delete state.owned[number.e164];
       });
+      crashPoint('release:after');
+    },
+
+    async lookupOwned(e164) {
+      await enter('lookup owned');
+      const entry = store.get().owned[e164];
+      return entry ? toRow(e164, entry.carrierRef) : null;
     },
 
     async *listOwned(): AsyncIterable<OwnedNumber[]> {
       const state = store.get();
       const owned = Object.entries(state.owned);
       let page: OwnedNumber[] = [];
-      const toRow = (e164: string, carrierRef: string): OwnedNumber => {
-        const offer = catalogue.get(e164);
-        return {
-          e164,
-          carrierRef,
-          carrierAccount: null,
-          country: offer?.country ?? 'US',
-          region: offer?.region ?? null,
-          locality: offer?.locality ?? null,
-          numberType: offer?.numberType ?? 'local',
-          features: offer?.features ?? ['voice'],
-          monthlyCost: offer?.monthlyCost ?? 1,
-          upfrontCost: offer?.upfrontCost ?? 1,
-          currency: 'USD',
-        };
-      };
       for (const [e164, entry] of owned) {
         page.push(toRow(e164, entry.carrierRef));
         if (page.length >= pageSize) {
