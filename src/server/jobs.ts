@@ -8,15 +8,43 @@ import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import { expireOverdue } from '../core/commands/decide.js';
 import { reconcile } from '../core/purchase.js';
+// issue 7: replicas
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../core/ports.js';
+
+// --- issue 7: replicas ------------------------------------------------------------------------
+/** A database lease per job: of several replicas, the holder runs the job, the others skip it. */
+export interface JobLease {
+  store: Pick<Store, 'tryLease'>;
+  /** This process, e.g. host:pid:random. Its own lease it renews. */
+  holder: string;
+  /** How long a run holds the job: its interval, so each interval's run happens once. */
+  ttlMs: number;
+}
+
+export function leaseHolder(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
 
 /**
- * Runs `fn` as the one holder of job `name`. Today it just runs it; the replicas issue (7) makes it
- * take a database lease first and skip the run (returning undefined) when another replica holds it.
+ * Runs `fn` as the one holder of job `name`: takes (or renews) the database lease `job:<name>`
+ * first and skips the run, returning undefined, while another replica holds it. The lease is not
+ * given back after a run: it lasts the job's interval, so that another replica's timer, ticking a
+ * moment later, does not run the same job again; if the holder dies, the lease expires and the next
+ * replica to tick takes over. Without a lease it just runs `fn`.
  */
-export async function runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-  void name;
+export async function runExclusive<T>(
+  name: string,
+  fn: () => Promise<T>,
+  lease?: JobLease,
+): Promise<T | undefined> {
+  if (lease && !(await lease.store.tryLease(`job:${name}`, lease.holder, lease.ttlMs))) {
+    return undefined;
+  }
   return fn();
 }
+// --- end issue 7 -------------------------------------------------------------------------------
 
 export interface JobOptions {
   logger: Logger;
@@ -40,27 +68,42 @@ export function startJobs(app: App, options: JobOptions): Jobs {
   let stopped = false;
   const running = new Set<Promise<unknown>>();
   const timers = new Set<NodeJS.Timeout>();
+  // issue 7: one database lease per job, held for the job's interval; released on stop.
+  const holder = leaseHolder();
+  const lease = (ttlMs: number): JobLease => ({ store: app.deps.store, holder, ttlMs });
+  const ran = (job: string) => log.debug({ job, holder }, 'job run');
 
   const expireNow = async (): Promise<number> => {
-    const count = await runExclusive('expire-requests', async () => {
-      const expired = await expireOverdue({ deps: app.deps });
-      if (expired.length > 0) log.info({ requests: expired.map((r) => r.id) }, 'expired requests');
-      // Also catches requests expired or decided elsewhere (CLI, `requests`, another replica).
-      await options.refreshMessages?.();
-      return expired.length;
-    });
+    const count = await runExclusive(
+      'expire-requests',
+      async () => {
+        ran('expire-requests');
+        const expired = await expireOverdue({ deps: app.deps });
+        if (expired.length > 0)
+          log.info({ requests: expired.map((r) => r.id) }, 'expired requests');
+        // Also catches requests expired or decided elsewhere (CLI, `requests`, another replica).
+        await options.refreshMessages?.();
+        return expired.length;
+      },
+      lease(expiryMs),
+    );
     return count ?? 0;
   };
 
   const reconcileNow = async (): Promise<number> => {
-    const resolved = await runExclusive('reconcile', async () => {
-      const done = await reconcile(app.deps);
-      if (done.length > 0) {
-        log.info({ requests: done.map((r) => r.id) }, 'reconciled purchases');
-        await options.refreshMessages?.();
-      }
-      return done.length;
-    });
+    const resolved = await runExclusive(
+      'reconcile',
+      async () => {
+        ran('reconcile');
+        const done = await reconcile(app.deps);
+        if (done.length > 0) {
+          log.info({ requests: done.map((r) => r.id) }, 'reconciled purchases');
+          await options.refreshMessages?.();
+        }
+        return done.length;
+      },
+      lease(reconcileMs),
+    );
     return resolved ?? 0;
   };
 
@@ -104,6 +147,12 @@ export function startJobs(app: App, options: JobOptions): Jobs {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await Promise.allSettled([...running]);
+      // issue 7: let another replica take the jobs over at its next tick, not after the lease.
+      await Promise.allSettled(
+        ['expire-requests', 'reconcile'].map((job) =>
+          app.deps.store.releaseLease(`job:${job}`, holder),
+        ),
+      );
     },
   };
 }
