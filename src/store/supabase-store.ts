@@ -81,6 +81,11 @@ export interface SupabaseStoreOptions {
   serviceRoleKey: string;
   /** Per-request time limit (default 30 s): a hung API must not hang a command. */
   timeoutMs?: number;
+  /**
+   * supabase-js retries reads (GET) up to 3 times on network errors, 503 and 520, backing off 1, 2
+   * and 4 s; never writes. Default true.
+   */
+  retryReads?: boolean;
   /** For tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
 }
@@ -114,7 +119,7 @@ export class SupabaseStore implements Store {
       options.url,
       options.serviceRoleKey,
       {
-        db: { schema: SUPABASE_SCHEMA },
+        db: { schema: SUPABASE_SCHEMA, retry: options.retryReads ?? true },
         auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
         realtime: { transport: ws as never },
         global: {
