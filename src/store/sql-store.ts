@@ -450,18 +450,21 @@ export class SqlStore implements Store {
   }
 
   async syncBatch(runId: string, carrier: CarrierName, rows: SyncRow[]): Promise<SyncBatchCounts> {
+    // Nulls are left out (undefined is not serialised): a missing key reads as null in
+    // jsonb_to_recordset, and a smaller document is cheaper to pass and parse, PGlite above all.
+    const orUndefined = <T>(value: T | null) => value ?? undefined;
     const payload = rows.map((row) => ({
       e164: row.e164,
-      carrier_ref: row.carrierRef,
-      carrier_account: row.carrierAccount,
-      country: row.country,
-      region: row.region,
-      locality: row.locality,
+      carrier_ref: orUndefined(row.carrierRef),
+      carrier_account: orUndefined(row.carrierAccount),
+      country: orUndefined(row.country),
+      region: orUndefined(row.region),
+      locality: orUndefined(row.locality),
       number_type: row.numberType,
       features: row.features,
-      monthly_cost: row.monthlyCost,
-      upfront_cost: row.upfrontCost,
-      currency: row.currency,
+      monthly_cost: orUndefined(row.monthlyCost),
+      upfront_cost: orUndefined(row.upfrontCost),
+      currency: orUndefined(row.currency),
     }));
     const outcome = await this.call(
       'sync_batch',
