@@ -1,7 +1,24 @@
+/**
+ * MCP over Streamable HTTP, mounted by `switchboard serve` at /mcp (POST, GET and DELETE).
+ *
+ * Order of checks on every request: Host (and Origin, when a browser sends one) against the
+ * allowed lists, 403 otherwise (DNS rebinding); then `Authorization: Bearer <token>` against the
+ * store, 401 with WWW-Authenticate when missing, unknown or revoked, so revoking a token cuts off
+ * open sessions at their next request. Sessions (the SDK's stateful mode) let the server ask the
+ * user to confirm a purchase (elicitation) in the middle of a call; each session belongs to the
+ * token that opened it.
+ */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
 import type { App } from '../app.js';
+import { createMcpServer } from './server.js';
+import { authenticate } from './tokens.js';
 
-/** Mounted by `switchboard serve` at POST /mcp (Streamable HTTP). Built in issue 6. */
+/** Mounted by `switchboard serve` at /mcp (Streamable HTTP). */
 export interface McpHttpHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   close(): Promise<void>;
@@ -10,19 +27,188 @@ export interface McpHttpHandler {
 export interface McpHttpOptions {
   /** Host header values accepted (DNS-rebinding protection), e.g. ["127.0.0.1:3000", "localhost:3000"]. */
   allowedHosts: string[];
-  /** Origin header values accepted when a browser sends one. */
+  /** Origin header values accepted when a browser sends one; default: http(s):// + an allowed host. */
   allowedOrigins?: string[];
+  logger?: Logger;
+  /** Sessions idle this long are closed (default 30 minutes). */
+  idleSessionMs?: number;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  tokenId: number;
+  lastSeen: number;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** A JSON-RPC error body, as MCP clients expect from this endpoint. */
+const rpcError = (code: number, message: string) => ({
+  jsonrpc: '2.0',
+  error: { code, message },
+  id: null,
+});
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('too large');
+    chunks.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
 export async function createMcpHttpHandler(
-  _app: App,
-  _options: McpHttpOptions,
+  app: App,
+  options: McpHttpOptions,
 ): Promise<McpHttpHandler> {
-  return {
-    async handle(_req, res) {
-      res.writeHead(501, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'MCP over HTTP is not built yet (issue 6).' }));
+  const hosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+  const origins = new Set(
+    (options.allowedOrigins ?? [...hosts].flatMap((h) => [`http://${h}`, `https://${h}`])).map(
+      (o) => o.toLowerCase(),
+    ),
+  );
+  const log = options.logger?.child({ via: 'mcp-http' });
+  const sessions = new Map<string, Session>();
+  const idleMs = options.idleSessionMs ?? 30 * 60_000;
+
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - idleMs;
+      for (const [id, session] of sessions)
+        if (session.lastSeen < cutoff) void closeSession(id, session);
     },
-    async close() {},
+    Math.min(idleMs, 60_000),
+  );
+  sweeper.unref();
+
+  async function closeSession(id: string, session: Session): Promise<void> {
+    sessions.delete(id);
+    await session.transport.close().catch(() => undefined);
+    await session.server.close().catch(() => undefined);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!hosts.has(host)) {
+      sendJson(res, 403, {
+        error: `Host "${req.headers.host ?? ''}" is not allowed here (DNS-rebinding protection). Address the server as one of: ${[...hosts].join(', ')}.`,
+      });
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins.has(origin.toLowerCase())) {
+      sendJson(res, 403, {
+        error: `Origin "${origin}" is not allowed to call this MCP server. Allowed: ${[...origins].join(', ')}.`,
+      });
+      return;
+    }
+
+    const auth = await authenticate(
+      app.deps.store,
+      req.headers.authorization,
+      app.deps.clock.now(),
+    );
+    if (!auth.ok) {
+      const challenge =
+        auth.error === 'missing'
+          ? 'Bearer realm="switchboard"'
+          : `Bearer realm="switchboard", error="invalid_token", error_description="unknown or revoked token"`;
+      sendJson(res, 401, { error: auth.message }, { 'www-authenticate': challenge });
+      return;
+    }
+    const token = auth.token;
+
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = sessions.get(sessionId);
+      if (!session) {
+        sendJson(
+          res,
+          404,
+          rpcError(-32001, 'Session not found: start a new session (initialize).'),
+        );
+        return;
+      }
+      if (session.tokenId !== token.id) {
+        sendJson(res, 403, rpcError(-32001, 'This session was opened with another token.'));
+        return;
+      }
+      session.lastSeen = Date.now();
+      await session.transport.handleRequest(req, res);
+      return;
+    }
+
+    if (req.method !== 'POST') {
+      sendJson(
+        res,
+        400,
+        rpcError(
+          -32000,
+          'Send an initialize request (POST) first; other requests need the Mcp-Session-Id it returns.',
+        ),
+      );
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      sendJson(res, 400, rpcError(-32700, 'The body is not JSON (or is over 4 MiB).'));
+      return;
+    }
+    if (!isInitializeRequest(body)) {
+      sendJson(
+        res,
+        400,
+        rpcError(
+          -32000,
+          'No Mcp-Session-Id header: send an initialize request first to open a session.',
+        ),
+      );
+      return;
+    }
+    const server = createMcpServer(
+      app.deps,
+      {
+        actor: { id: `mcp:${token.name}`, surface: 'mcp', displayName: `MCP token ${token.name}` },
+        role: token.role,
+      },
+      options.logger ? { logger: options.logger } : {},
+    );
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, server, tokenId: token.id, lastSeen: Date.now() });
+        log?.info({ token: token.name, role: token.role }, 'MCP session opened');
+      },
+    });
+    transport.onclose = () => {
+      const id = transport.sessionId;
+      if (id && sessions.get(id)?.transport === transport) sessions.delete(id);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  return {
+    handle,
+    async close() {
+      clearInterval(sweeper);
+      await Promise.all([...sessions].map(([id, session]) => closeSession(id, session)));
+    },
   };
 }
