@@ -417,6 +417,16 @@ export function createTelnyxCarrier(options: TelnyxCarrierOptions): Carrier {
       }
     },
 
+    async lookupOwned(e164: string): Promise<OwnedNumber | null> {
+      const page = await call(`lookup of ${e164} in the account`, true, () =>
+        client.phoneNumbers.list({ filter: { phone_number: e164 }, 'page[size]': 20 }),
+      );
+      const body = page as unknown as { data?: unknown };
+      if (!Array.isArray(body.data)) throw malformed(`lookup of ${e164}`, 'no data list');
+      const row = (body.data as Json[]).find((item) => item.phone_number === e164);
+      return row ? toOwned(row) : null;
+    },
+
     async *listOwned(listOptions?: {
       signal?: AbortSignal;
       onTotal?: (total: number) => void;

@@ -489,6 +489,17 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
       }
     },
 
+    async lookupOwned(e164) {
+      const known = new Map<string, Promise<{ monthly: number; currency: string } | null>>();
+      return call('number lookup', async () => {
+        for await (const account of accounts()) {
+          const found = await findOwned(account.sid, e164);
+          if (found) return ownedRow(found, account.sid === mainSid ? null : account.sid, known);
+        }
+        return null;
+      });
+    },
+
     async *listOwned({ signal } = {}): AsyncIterable<OwnedNumber[]> {
       const known = new Map<string, Promise<{ monthly: number; currency: string } | null>>();
       const iterator = accounts();

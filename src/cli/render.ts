@@ -1,9 +1,15 @@
 /** Human output for each command: what a person at a terminal reads. `--json` bypasses this. */
 import { formatMoney } from '../core/money.js';
 import { formatNumber } from '../core/phone.js';
-import type { AuditEvent, NumberRecord, PurchaseRequest } from '../core/types.js';
+import type {
+  AuditEvent,
+  NumberRecord,
+  ProvisionFallback,
+  PurchaseRequest,
+} from '../core/types.js';
 import type { SearchResult } from '../core/commands/search.js';
 import type { BuyResult } from '../core/commands/buy.js';
+import type { ProvisionResult } from '../core/commands/provision.js';
 import type { DecisionResult } from '../core/commands/decide.js';
 import type { ListResult } from '../core/commands/numbers.js';
 import type { SyncResult } from '../core/commands/sync.js';
@@ -32,7 +38,7 @@ function describeRequestState(request: PurchaseRequest): string {
     case 'pending':
       return `waiting for approval until ${when(request.expiresAt)}`;
     case 'done':
-      return `bought and assigned to ${request.requester}`;
+      return `bought and assigned to ${request.requester}${linkState(request)}`;
     case 'denied':
       return `denied by ${request.decidedBy}${request.decisionNote ? `: ${request.decisionNote}` : ''}`;
     case 'failed':
@@ -42,6 +48,28 @@ function describeRequestState(request: PurchaseRequest): string {
       return request.status;
   }
 }
+
+/** The provisioning link of a request, for people: "; linked to retell:agent_1". */
+function linkState(request: PurchaseRequest): string {
+  const plan = request.provision;
+  if (!plan?.agent) return '';
+  switch (plan.linkStatus) {
+    case 'linked':
+      return `; linked to ${plan.agent}`;
+    case 'failed':
+      return `; linking to ${plan.agent} failed: ${plan.linkError ?? 'no details'}`;
+    default:
+      return request.status === 'done'
+        ? `; link to ${plan.agent} not made yet (the next sync or serve start finishes it)`
+        : `; will be linked to ${plan.agent} once bought`;
+  }
+}
+
+const FALLBACK_WORDS: Record<ProvisionFallback, string> = {
+  'area-code': 'in the area code',
+  region: 'in the same region (none left in the area code)',
+  country: 'elsewhere in the country (none left in the area code or region)',
+};
 
 function numbersTable(numbers: NumberRecord[]): string {
   return table(
@@ -75,6 +103,19 @@ function auditTable(events: AuditEvent[]): string {
   );
 }
 
+function renderBuy(r: BuyResult): string {
+  const price = `${formatMoney(r.quote.monthlyCost, r.quote.currency)}/mo + ${formatMoney(r.quote.upfrontCost, r.quote.currency)} upfront`;
+  const what = `${formatNumber(r.quote.e164)} (${place(r.quote) || r.quote.country}, ${carrierLabel(r.quote.carrier)}) at ${price}`;
+  if (r.autoApproved) {
+    return r.number
+      ? `Bought ${what}: approved by policy (under the auto-approve threshold) and assigned to ${r.request.requester}. Request ${r.request.id}.`
+      : `Request ${r.request.id} for ${what} was approved by policy but ${describeRequestState(r.request)}`;
+  }
+  const approvers =
+    r.approvers.length > 0 ? r.approvers.join(', ') : 'nobody yet: set SWITCHBOARD_APPROVERS';
+  return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; approvers: ${approvers}.\nAn approver runs: switchboard approve ${r.request.id}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
+}
+
 export const renderers: Record<string, (result: never) => string> = {
   search: (r: SearchResult) => {
     const head = `${r.quotes.length} number${r.quotes.length === 1 ? '' : 's'} in ${r.described}, cheapest first:`;
@@ -92,21 +133,36 @@ export const renderers: Record<string, (result: never) => string> = {
     ]);
     return `${head}\n\n${table(['NUMBER', 'PLACE', 'CARRIER', 'FEATURES', 'MONTHLY', 'UPFRONT', 'QUOTE'], rows, ['left', 'left', 'left', 'left', 'right', 'right', 'left'])}\n\nBuy one with: switchboard buy <number> --reason "…"  (quotes hold their price until ${when(r.quotes[0]?.expiresAt ?? null)})${skipped}${sandboxNote(r.sandbox)}`;
   },
-  buy: (r: BuyResult) => {
-    const price = `${formatMoney(r.quote.monthlyCost, r.quote.currency)}/mo + ${formatMoney(r.quote.upfrontCost, r.quote.currency)} upfront`;
-    const what = `${formatNumber(r.quote.e164)} (${place(r.quote) || r.quote.country}, ${carrierLabel(r.quote.carrier)}) at ${price}`;
-    if (r.autoApproved) {
-      return r.number
-        ? `Bought ${what}: approved by policy (under the auto-approve threshold) and assigned to ${r.request.requester}. Request ${r.request.id}.`
-        : `Request ${r.request.id} for ${what} was approved by policy but ${describeRequestState(r.request)}`;
+  buy: (r: BuyResult) => renderBuy(r),
+  provision: (r: ProvisionResult) => {
+    if (r.mode === 'existing') {
+      const steps = [
+        r.imported ? 'verified at the carrier and imported' : null,
+        r.claimed ? `claimed for ${r.number.owner}` : null,
+        r.linked && r.number.agent
+          ? `linked to ${r.number.agent.platform}:${r.number.agent.agentId}`
+          : null,
+      ].filter(Boolean);
+      return `${formatNumber(r.number.e164)} (${place(r.number) || r.number.country || ''}, ${carrierLabel(r.number.carrier)}): ${steps.length > 0 ? steps.join(', ') : 'already provisioned, nothing to do'}. Nothing was bought.`;
     }
-    const approvers =
-      r.approvers.length > 0 ? r.approvers.join(', ') : 'nobody yet: set SWITCHBOARD_APPROVERS';
-    return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; approvers: ${approvers}.\nAn approver runs: switchboard approve ${r.request.id}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
+    const tried = r.steps
+      .map((s) =>
+        s.skipped
+          ? `${s.where}: skipped (${s.skipped})`
+          : `${s.where}: ${s.found === 0 ? 'none' : `${s.found} found`}`,
+      )
+      .join('; ');
+    const head = `Searched ${tried}.\nFound ${formatNumber(r.quote.e164)} ${FALLBACK_WORDS[r.fallback]}.`;
+    const link = !r.agent
+      ? ''
+      : r.number
+        ? `\nAgent: ${linkState(r.request).replace(/^; /, '')}.`
+        : `\nOnce bought, it is linked to ${r.agent}.`;
+    return `${head}\n${renderBuy(r)}${link}`;
   },
   approve: (r: DecisionResult) =>
     r.number
-      ? `Approved ${r.request.id}: bought ${r.number.e164} (${place(r.number)}, ${carrierLabel(r.number.carrier)}) for ${formatMoney(r.request.monthlyCost, r.request.currency)}/mo and assigned it to ${r.request.requester}.`
+      ? `Approved ${r.request.id}: bought ${r.number.e164} (${place(r.number)}, ${carrierLabel(r.number.carrier)}) for ${formatMoney(r.request.monthlyCost, r.request.currency)}/mo and assigned it to ${r.request.requester}${linkState(r.request)}.`
       : `Approved ${r.request.id}, but the purchase ${describeRequestState(r.request)}`,
   deny: (r: DecisionResult) =>
     `Denied ${r.request.id} (${r.request.e164}) for ${r.request.requester}.${r.request.decisionNote ? ` Reason: ${r.request.decisionNote}` : ''}`,
@@ -125,7 +181,7 @@ export const renderers: Record<string, (result: never) => string> = {
             q.status === 'pending'
               ? `expires ${when(q.expiresAt)}`
               : q.status === 'done'
-                ? ''
+                ? linkState(q).replace(/^; /, '').slice(0, 60)
                 : (q.errorMessage ?? q.decisionNote ?? '').slice(0, 60),
           ]),
           ['left', 'left', 'left', 'left', 'right', 'left', 'left'],

@@ -14,6 +14,7 @@ import type {
   NumberRecord,
   NumberType,
   Platform,
+  ProvisionFallback,
   PurchaseRequest,
   Quote,
   RequestStatus,
@@ -107,6 +108,8 @@ export interface NumberFilter {
 export interface RequestFilter {
   statuses?: RequestStatus[];
   requester?: string;
+  /** Only requests whose provisioning link is still pending. */
+  linkPending?: boolean;
   limit?: number;
 }
 
@@ -128,11 +131,14 @@ export interface NewPurchaseRequest {
   memberCap: number | null;
   monthlyBudget: number | null;
   now: Date;
+  /** Set by `provision`: stored with the request in the same transaction. */
+  provision?: { fallback: ProvisionFallback | null; agent: string | null };
 }
 
 export interface Store {
   readonly kind: 'pglite' | 'postgres' | 'supabase';
   close(): Promise<void>;
+
   // --- Leases (issue 7) -------------------------------------------------------------------------
   /**
    * Takes or renews the lease `name` for `holder` until `ttlMs` from now (database clock); false
@@ -143,7 +149,6 @@ export interface Store {
   /** Gives the lease up early; only its holder can. */
   releaseLease(name: string, holder: string): Promise<void>;
   // --- end leases -------------------------------------------------------------------------------
-
 
   touchMember(id: string, displayName?: string): Promise<void>;
   getMember(id: string): Promise<Member | null>;
@@ -237,9 +242,27 @@ export interface Store {
     to: RequestStatus,
   ): Promise<boolean>;
   /** Messages whose request has moved on since they were drawn, each with its request. */
-  listStaleSlackMessages(limit: number): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>>;
+  listStaleSlackMessages(
+    limit: number,
+  ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>>;
   // --- end Slack message refs ------------------------------------------------------------------
+
+  // --- Provisioning (issue 4) -------------------------------------------------------------------
+  /** Records the outcome of linking a provisioned number: pending | failed -> linked | failed. */
+  setRequestLink(
+    id: string,
+    status: 'linked' | 'failed',
+    error: string | null,
+    now: Date,
+  ): Promise<SetLinkOutcome>;
+  /** Adds a number the carrier account owns (verified there) to the pool, unless it is recorded. */
+  importNumber(carrier: CarrierName, row: OwnedNumber, now: Date): Promise<ImportOutcome>;
 }
+
+export type SetLinkOutcome =
+  { status: 'ok' | 'unchanged'; request: PurchaseRequest } | { status: 'not-found' };
+
+export type ImportOutcome = { status: 'imported' | 'exists'; number: NumberRecord };
 
 // --- Slack message refs (issue 5) ----------------------------------------------------------------
 
@@ -309,6 +332,8 @@ export interface Carrier {
     signal?: AbortSignal;
     onTotal?: (total: number) => void;
   }): AsyncIterable<OwnedNumber[]>;
+  /** One number, if the account (or a subaccount) owns it: verifies a number before importing it. */
+  lookupOwned?(e164: string): Promise<OwnedNumber | null>;
   /** The account and its subaccounts, where the carrier has them (Twilio). */
   listAccounts?(): Promise<Array<{ sid: string; name: string; status: string }>>;
   /** Creates a subaccount; purchases can then name it as their `account`. */

@@ -16,6 +16,7 @@ import type { Carrier, Deps, OrderLookup } from './ports.js';
 import type { NumberRecord, PurchaseRequest } from './types.js';
 import { makeQuotes, searchCarriers } from './commands/search.js';
 import { nanpAreaCode } from './phone.js';
+import { finishPendingLinks, finishProvisionLink } from './provisioning.js';
 
 export interface PurchaseOutcome {
   request: PurchaseRequest;
@@ -173,6 +174,12 @@ async function complete(
   );
   switch (done.status) {
     case 'done':
+      // `provision` asked for a link once bought: the purchase stands whatever the link does.
+      // Only the caller that recorded the purchase links it; a link left pending by a crash is
+      // finished by reconcile.
+      if (done.request.provision?.linkStatus === 'pending')
+        return finishProvisionLink(deps, done.request, done.number);
+      return { request: done.request, number: done.number };
     case 'already-done':
       return { request: done.request, number: done.number };
     case 'conflict':
@@ -269,6 +276,12 @@ export async function releaseHoldOf(deps: Deps, request: PurchaseRequest): Promi
  * carrier. Each is looked up at the carrier: recorded if bought, failed if not, never bought again.
  */
 export async function reconcile(deps: Deps, staleAfterMs = 60_000): Promise<PurchaseRequest[]> {
+  const resolved = await reconcileOrders(deps, staleAfterMs);
+  // Provisioned numbers bought before a crash but not yet linked get their link now.
+  return [...resolved, ...(await finishPendingLinks(deps, staleAfterMs))];
+}
+
+async function reconcileOrders(deps: Deps, staleAfterMs: number): Promise<PurchaseRequest[]> {
   const now = deps.clock.now().getTime();
   const open = await deps.store.listRequests({
     statuses: ['executing', 'needs_attention'],

@@ -120,8 +120,22 @@ export interface PurchaseRequest {
   errorCode: string | null;
   errorMessage: string | null;
   numberId: number | null;
+  /** Set by `provision`: how the number was found and the agent to link it to once bought. */
+  provision: ProvisionPlan | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Where `provision` found its number: the area code asked for, the same region, the country. */
+export type ProvisionFallback = 'area-code' | 'region' | 'country';
+
+export interface ProvisionPlan {
+  fallback: ProvisionFallback | null;
+  /** "retell:<agent id>" or "vapi:<assistant id>"; null when no agent was named. */
+  agent: string | null;
+  /** pending until the number is bought and linked; failed says why in linkError. */
+  linkStatus: 'pending' | 'linked' | 'failed' | null;
+  linkError: string | null;
 }
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';

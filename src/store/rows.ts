@@ -12,12 +12,15 @@ import type {
   NumberType,
   Platform,
   PurchaseRequest,
+  ProvisionFallback,
+  ProvisionPlan,
   Quote,
   RequestStatus,
   Role,
   Surface,
   SyncRun,
 } from '../core/types.js';
+import type { OwnedNumber } from '../core/ports.js';
 
 export type Row = Record<string, unknown>;
 
@@ -129,6 +132,15 @@ export function toRequest(row: Row): PurchaseRequest {
     errorCode: strOrNull(row.error_code),
     errorMessage: strOrNull(row.error_message),
     numberId: numOrNull(row.number_id),
+    provision:
+      row.provision_agent == null && row.provision_fallback == null
+        ? null
+        : {
+            fallback: strOrNull(row.provision_fallback) as ProvisionFallback | null,
+            agent: strOrNull(row.provision_agent),
+            linkStatus: strOrNull(row.link_status) as ProvisionPlan['linkStatus'],
+            linkError: strOrNull(row.link_error),
+          },
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -191,4 +203,21 @@ export function toSyncRun(row: Row): SyncRun {
 
 export function toMember(row: Row): Member {
   return { id: str(row.id), displayName: strOrNull(row.display_name), roles: arr<Role>(row.roles) };
+}
+
+/** A carrier's row for a number it owns, as the SQL functions read it (snake_case jsonb). */
+export function fromOwned(row: OwnedNumber): Record<string, unknown> {
+  return {
+    e164: row.e164,
+    carrier_ref: row.carrierRef,
+    carrier_account: row.carrierAccount,
+    country: row.country,
+    region: row.region,
+    locality: row.locality,
+    number_type: row.numberType,
+    features: row.features,
+    monthly_cost: row.monthlyCost,
+    upfront_cost: row.upfrontCost,
+    currency: row.currency,
+  };
 }

@@ -19,12 +19,15 @@ import type {
   CreateRequestOutcome,
   DecideOutcome,
   FailOutcome,
+  ImportOutcome,
   LinkOutcome,
   NewPurchaseRequest,
   NumberFilter,
+  OwnedNumber,
   ReleaseOutcome,
   RequestFilter,
   RetargetOutcome,
+  SetLinkOutcome,
   Store,
   SyncBatchCounts,
   SyncBeginOutcome,
@@ -50,6 +53,7 @@ import type { SqlExecutor } from './sql.js';
 import type { Row } from './rows.js';
 import {
   fromAudit,
+  fromOwned,
   fromQuote,
   toAudit,
   toMember,
@@ -86,6 +90,7 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     return this.db.close();
   }
+
   // --- Leases (issue 7) -------------------------------------------------------------------------
 
   async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -109,7 +114,6 @@ export class SqlStore implements Store {
       });
   }
   // --- end leases -------------------------------------------------------------------------------
-
 
   // --- API tokens (issue 6) ---------------------------------------------------------------------
   // Only SHA-256 hashes of tokens pass through here; rows come back without the hash.
@@ -236,33 +240,26 @@ export class SqlStore implements Store {
   }
 
   async createPurchaseRequest(input: NewPurchaseRequest): Promise<CreateRequestOutcome> {
-    const outcome = await this.call(
-      'create_purchase_request',
-      [
-        'text',
-        'text',
-        'text',
-        'text',
-        'text',
-        'text',
-        'timestamptz',
-        'int',
-        'numeric',
-        'timestamptz',
-      ],
-      [
-        input.id,
-        input.requester,
-        input.surface,
-        input.quoteId,
-        input.areaCode,
-        input.reason,
-        iso(input.expiresAt),
-        input.memberCap,
-        input.monthlyBudget,
-        iso(input.now),
-      ],
-    );
+    const casts = ['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'int', 'numeric'];
+    const params: unknown[] = [
+      input.id,
+      input.requester,
+      input.surface,
+      input.quoteId,
+      input.areaCode,
+      input.reason,
+      iso(input.expiresAt),
+      input.memberCap,
+      input.monthlyBudget,
+      iso(input.now),
+    ];
+    const outcome = input.provision
+      ? await this.call(
+          'create_provision_request',
+          [...casts, 'timestamptz', 'text', 'text'],
+          [...params, input.provision.agent, input.provision.fallback],
+        )
+      : await this.call('create_purchase_request', [...casts, 'timestamptz'], params);
     return mapOutcome(outcome) as unknown as CreateRequestOutcome;
   }
 
@@ -365,11 +362,13 @@ export class SqlStore implements Store {
     return this.select(
       `select to_jsonb(r) as r from switchboard.requests r
        where ($1::text::jsonb is null or status in (select jsonb_array_elements_text($1::text::jsonb))) and ($2::text is null or requester = $2::text)
+         and ($4::boolean is not true or link_status = 'pending')
        order by created_at desc limit $3::int`,
       [
         filter.statuses ? json(filter.statuses) : null,
         filter.requester ?? null,
         filter.limit ?? 100,
+        filter.linkPending ?? null,
       ],
       toRequest,
     );
@@ -510,6 +509,33 @@ export class SqlStore implements Store {
       .catch((error: unknown) => {
         throw translate(error, 'record_audit');
       });
+  }
+
+  // --- Provisioning (issue 4) -------------------------------------------------------------------
+
+  async setRequestLink(
+    id: string,
+    status: 'linked' | 'failed',
+    error: string | null,
+    now: Date,
+  ): Promise<SetLinkOutcome> {
+    return mapOutcome(
+      await this.call(
+        'set_request_link',
+        ['text', 'text', 'text', 'timestamptz'],
+        [id, status, error, iso(now)],
+      ),
+    ) as unknown as SetLinkOutcome;
+  }
+
+  async importNumber(carrier: CarrierName, row: OwnedNumber, now: Date): Promise<ImportOutcome> {
+    return mapOutcome(
+      await this.call(
+        'import_number',
+        ['text', 'jsonb', 'timestamptz'],
+        [carrier, json(fromOwned(row)), iso(now)],
+      ),
+    ) as unknown as ImportOutcome;
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {

@@ -156,6 +156,18 @@ describe('telnyx adapter against Prism (strict Telnyx spec)', () => {
     });
   });
 
+  it('telnyx/prism.lookup-owned: one number by filter[phone_number], valid; others are not ours', async () => {
+    const before = requestsFor(prism, 'GET /phone_numbers').length;
+    const found = await carrier.lookupOwned!('+19705555098');
+    expect(found).toMatchObject({ e164: '+19705555098', carrierRef: expect.any(String) });
+    const [request] = expectAllValid('GET /phone_numbers').slice(before);
+    expect(Object.fromEntries(request!.query)).toMatchObject({
+      'filter[phone_number]': '+19705555098',
+    });
+    // Prism answers every lookup with the same example: another number is not in it.
+    expect(await carrier.lookupOwned!('+14155550100')).toBeNull();
+  });
+
   it('telnyx/prism.release: DELETE by id is valid', async () => {
     await carrier.release({
       e164: '+19705555098',

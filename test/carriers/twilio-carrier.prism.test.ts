@@ -203,6 +203,20 @@ describe("twilio adapter against Prism mocks of Twilio's specs", () => {
     });
   });
 
+  it('looks up one owned number by PhoneNumber, across the accounts', async () => {
+    expect(await carrier().lookupOwned!(CANNED_NUMBER)).toMatchObject({
+      e164: CANNED_NUMBER,
+      carrierRef: CANNED_SID,
+      carrierAccount: null,
+    });
+    expect(Object.fromEntries(lastOk(api, OPS.listNumbers, 200).query)).toMatchObject({
+      PhoneNumber: CANNED_NUMBER,
+    });
+    // Not in the main account's canned list, nor any subaccount's: not ours.
+    expect(await carrier().lookupOwned!('+12025550199')).toBeNull();
+    lastOk(api, OPS.listAccounts, 200);
+  });
+
   it('releases a number by its SID', async () => {
     await carrier().release({ e164: CANNED_NUMBER, carrierRef: CANNED_SID, carrierAccount: null });
     expect(lastOk(api, OPS.release, 204).path).toBe(

@@ -212,4 +212,41 @@ describe('switchboard CLI', () => {
     expect(again.code).toBe(4);
     expect(again.stderr).toContain('already belongs to U01CAROL');
   });
+
+  it('provision: region fallback, approval, then the link; --existing claims and links', async () => {
+    const run = await sb(
+      'provision',
+      '+1 650 555 2671',
+      'retell:agent_sandbox_support',
+      '--reason',
+      'Acme front desk',
+      '--as',
+      'U01CAROL',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /Searched area code 650 \(Palo Alto, CA\): none; CA, US: \d+ found\./,
+    );
+    expect(run.stdout).toMatch(/in the same region/);
+    expect(run.stdout).toMatch(/Once bought, it is linked to retell:agent_sandbox_support/);
+    const id = /Request (R-[0-9A-Z]+)/.exec(run.stdout)?.[1];
+    expect(id).toBeDefined();
+    const approved = await sb('approve', id!, '--as', 'U01BOB');
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(
+      /assigned it to U01CAROL; linked to retell:agent_sandbox_support/,
+    );
+    const existing = await sb(
+      'provision',
+      '+12125550117',
+      'vapi:asst_sandbox_reception',
+      '--existing',
+      '--as',
+      'U01CAROL',
+    );
+    expect(existing.code, existing.stderr).toBe(0);
+    expect(existing.stdout).toMatch(
+      /claimed for U01CAROL, linked to vapi:asst_sandbox_reception\. Nothing was bought\./,
+    );
+  });
 });

@@ -5,7 +5,7 @@ import { CoreError } from '../errors.js';
 import { formatMoney } from '../money.js';
 import { autoApproves, memberCapRefusal } from '../policy.js';
 import { executePurchase } from '../purchase.js';
-import type { CreateRequestOutcome } from '../ports.js';
+import type { CreateRequestOutcome, NewPurchaseRequest } from '../ports.js';
 import type { NumberRecord, PurchaseRequest, Quote } from '../types.js';
 import { parseE164 } from '../phone.js';
 import { CarrierArg, CountryArg, FeaturesArg, NumberTypeArg, ReasonArg } from '../schemas.js';
@@ -144,7 +144,6 @@ export const buy = defineCommand({
   args: [{ name: 'target', required: true }],
   input: buyInput,
   async run(ctx, input): Promise<BuyResult> {
-    const { deps, actor } = ctx;
     ctx.note({ target: input.target });
     const chosen = await quotesFor(ctx, input);
     const { areaCode } = chosen;
@@ -162,75 +161,104 @@ export const buy = defineCommand({
         quotes.map((q) => ({ ...q, carrierAccount: input.account ?? null })),
       );
     }
-    const now = deps.clock.now();
-    let created: { request: PurchaseRequest; quote: Quote } | null = null;
-    let lastRefusal: CoreError | null = null;
-    for (const quote of quotes) {
-      const outcome = await deps.store.createPurchaseRequest({
-        id: deps.ids.request(),
-        requester: actor.id,
-        surface: actor.surface,
-        quoteId: quote.id,
-        areaCode,
-        reason: input.reason ?? null,
-        expiresAt: new Date(now.getTime() + deps.policy.requestTtlMinutes * 60_000),
-        memberCap: deps.policy.memberNumberCap,
-        monthlyBudget: deps.policy.monthlyBudget,
-        now,
-      });
-      if (outcome.status === 'created') {
-        created = { request: outcome.request, quote };
-        break;
-      }
-      lastRefusal = refusal(outcome, quote);
-      // For an area code another quote may do; caps and budget refuse whatever the quote.
-      if (!areaCode || outcome.status === 'member-cap' || outcome.status === 'over-budget') break;
-    }
-    if (!created) throw lastRefusal ?? new CoreError('NOT_FOUND', 'Nothing to buy.');
-    let { request } = created;
-    const { quote } = created;
-    ctx.note({
-      target: quote.e164,
-      requestId: request.id,
-      monthlyCost: quote.monthlyCost,
-      upfrontCost: quote.upfrontCost,
-      currency: quote.currency,
+    return requestPurchase(ctx, quotes, {
+      areaCodeOf: () => areaCode,
+      tryOthers: areaCode !== null,
+      reason: input.reason ?? null,
     });
-
-    const carrier = deps.carriers[quote.carrier];
-    if (carrier?.hold) {
-      // Hold the number while approval is pending (Telnyx reservations). A failed hold is not fatal:
-      // availability is re-checked before ordering anyway.
-      const holdRef = await carrier.hold(quote.e164, request.id).catch(() => null);
-      if (holdRef) await deps.store.setRequestHold(request.id, holdRef);
-    }
-
-    if (autoApproves(deps.policy, quote.monthlyCost)) {
-      const decided = await deps.store.decideRequest(
-        request.id,
-        'policy:auto-approve',
-        true,
-        `under ${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month`,
-        deps.clock.now(),
-      );
-      if (decided.status === 'decided') {
-        const outcome = await executePurchase(ctx, request.id);
-        return {
-          request: outcome.request,
-          quote,
-          approvers: [],
-          autoApproved: true,
-          number: outcome.number,
-        };
-      }
-      request = 'request' in decided ? decided.request : request;
-    }
-    return {
-      request,
-      quote,
-      approvers: [...deps.policy.approvers],
-      autoApproved: false,
-      number: null,
-    };
   },
 });
+
+export interface RequestOptions {
+  /** The area code a request may retarget within when its number is taken (see purchase.ts). */
+  areaCodeOf: (quote: Quote) => string | null;
+  /** Try the next quote when one cannot be requested (already owned, already requested). */
+  tryOthers: boolean;
+  reason: string | null;
+  /** Set by `provision`. */
+  provision?: NewPurchaseRequest['provision'];
+}
+
+/**
+ * Makes a purchase request from the first of `quotes` that can be requested, holds the number
+ * where the carrier can, and executes it at once only when policy auto-approves its price.
+ */
+export async function requestPurchase(
+  ctx: CommandContext,
+  quotes: Quote[],
+  options: RequestOptions,
+): Promise<BuyResult> {
+  const { deps, actor } = ctx;
+  const now = deps.clock.now();
+  let created: { request: PurchaseRequest; quote: Quote } | null = null;
+  let lastRefusal: CoreError | null = null;
+  for (const quote of quotes) {
+    const outcome = await deps.store.createPurchaseRequest({
+      id: deps.ids.request(),
+      requester: actor.id,
+      surface: actor.surface,
+      quoteId: quote.id,
+      areaCode: options.areaCodeOf(quote),
+      reason: options.reason,
+      ...(options.provision ? { provision: options.provision } : {}),
+      expiresAt: new Date(now.getTime() + deps.policy.requestTtlMinutes * 60_000),
+      memberCap: deps.policy.memberNumberCap,
+      monthlyBudget: deps.policy.monthlyBudget,
+      now,
+    });
+    if (outcome.status === 'created') {
+      created = { request: outcome.request, quote };
+      break;
+    }
+    lastRefusal = refusal(outcome, quote);
+    // For an area code another quote may do; caps and budget refuse whatever the quote.
+    if (!options.tryOthers || outcome.status === 'member-cap' || outcome.status === 'over-budget')
+      break;
+  }
+  if (!created) throw lastRefusal ?? new CoreError('NOT_FOUND', 'Nothing to buy.');
+  let { request } = created;
+  const { quote } = created;
+  ctx.note({
+    target: quote.e164,
+    requestId: request.id,
+    monthlyCost: quote.monthlyCost,
+    upfrontCost: quote.upfrontCost,
+    currency: quote.currency,
+  });
+
+  const carrier = deps.carriers[quote.carrier];
+  if (carrier?.hold) {
+    // Hold the number while approval is pending (Telnyx reservations). A failed hold is not fatal:
+    // availability is re-checked before ordering anyway.
+    const holdRef = await carrier.hold(quote.e164, request.id).catch(() => null);
+    if (holdRef) await deps.store.setRequestHold(request.id, holdRef);
+  }
+
+  if (autoApproves(deps.policy, quote.monthlyCost)) {
+    const decided = await deps.store.decideRequest(
+      request.id,
+      'policy:auto-approve',
+      true,
+      `under ${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month`,
+      deps.clock.now(),
+    );
+    if (decided.status === 'decided') {
+      const outcome = await executePurchase(ctx, request.id);
+      return {
+        request: outcome.request,
+        quote,
+        approvers: [],
+        autoApproved: true,
+        number: outcome.number,
+      };
+    }
+    request = 'request' in decided ? decided.request : request;
+  }
+  return {
+    request,
+    quote,
+    approvers: [...deps.policy.approvers],
+    autoApproved: false,
+    number: null,
+  };
+}

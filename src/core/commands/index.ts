@@ -5,6 +5,7 @@ import { audit } from './audit.js';
 import { buy } from './buy.js';
 import { approve, deny, getRequest, requests } from './decide.js';
 import { claim, link, list, release, show, unlink } from './numbers.js';
+import { provision } from './provision.js';
 import { search } from './search.js';
 import { sync } from './sync.js';
 
@@ -19,6 +20,7 @@ export {
   getRequest,
   link,
   list,
+  provision,
   release,
   requests,
   search,
@@ -42,6 +44,7 @@ export const commands: readonly AnyCommand[] = [
   list,
   show,
   agents,
+  provision,
   sync,
   accounts,
   audit,

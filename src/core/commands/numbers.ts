@@ -4,20 +4,27 @@ import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
 import { roundMoney } from '../money.js';
 import { assertMayManage, isAdmin, memberCapRefusal, seesEveryone } from '../policy.js';
+import { findOrImport } from '../importing.js';
+import { linkToAgent, unlinkAtPlatform } from '../linking.js';
 import { toE164 } from '../phone.js';
-import type { AuditEvent, NumberRecord, Platform, PurchaseRequest } from '../types.js';
+import type { AuditEvent, NumberRecord, PurchaseRequest } from '../types.js';
 import { AgentArg, PhoneNumberArg, ReasonArg } from '../schemas.js';
 
+/**
+ * Our record of the number. A number the carrier account owns but no sync has recorded yet is
+ * verified at the carrier and imported into the pool first.
+ */
 export async function loadNumber(ctx: CommandContext, text: string): Promise<NumberRecord> {
   const e164 = toE164(text);
-  const number = await ctx.deps.store.getNumber(e164);
-  if (!number) {
+  const found = await findOrImport(ctx.deps, e164);
+  if (!found) {
     throw new CoreError(
       'NOT_FOUND',
-      `${e164} is not one of our numbers. See them with: list all (or run sync to import the carrier account).`,
+      `${e164} is neither one of our numbers nor in the carrier account. See ours with: list all`,
     );
   }
-  return number;
+  if (found.imported) ctx.note({ detail: { imported: true } });
+  return found.number;
 }
 
 export const claim = defineCommand({
@@ -32,7 +39,12 @@ export const claim = defineCommand({
     const { deps, actor } = ctx;
     const e164 = toE164(input.number);
     ctx.note({ target: e164 });
-    const outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+    let outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+    if (outcome.status === 'not-found' && (await findOrImport(deps, e164))?.imported) {
+      // Owned at the carrier but never synced: now imported into the pool, so claim it.
+      ctx.note({ detail: { imported: true } });
+      outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+    }
     switch (outcome.status) {
       case 'claimed':
         ctx.note({ monthlyCost: outcome.number.monthlyCost, currency: outcome.number.currency });
@@ -52,7 +64,10 @@ export const claim = defineCommand({
       case 'member-cap':
         throw memberCapRefusal(outcome.count, outcome.cap);
       case 'not-found':
-        throw new CoreError('NOT_FOUND', `${e164} is not in the pool. See what is: list pool`);
+        throw new CoreError(
+          'NOT_FOUND',
+          `${e164} is neither in the pool nor in the carrier account. See what is: list pool`,
+        );
     }
   },
 });
@@ -92,7 +107,7 @@ export const release = defineCommand({
           `${number.e164} is linked to ${number.agent.platform}:${number.agent.agentId}. Unlink it first, or release with --unlink to do both.`,
         );
       }
-      await unlinkAtPlatform(ctx, number);
+      await unlinkAtPlatform(deps, number);
       unlinked = true;
     }
     const carrier = deps.carriers[number.carrier];
@@ -115,35 +130,6 @@ export const release = defineCommand({
   },
 });
 
-function parseAgent(text: string): { platform: Platform; agentId: string } {
-  const [platform, ...rest] = text.split(':');
-  return { platform: platform as Platform, agentId: rest.join(':') };
-}
-
-async function unlinkAtPlatform(ctx: CommandContext, number: NumberRecord): Promise<NumberRecord> {
-  const link = number.agent;
-  if (!link) return number;
-  const platform = ctx.deps.agents[link.platform];
-  if (!platform) {
-    throw new CoreError(
-      'UNAVAILABLE',
-      `${number.e164} is linked on ${link.platform}, which is not configured here; it stays linked.`,
-    );
-  }
-  try {
-    await platform.unlink(number, link.ref);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new CoreError(
-      'UPSTREAM',
-      `${link.platform} did not unlink ${number.e164} (${message}); it stays linked to ${link.agentId}. Try again.`,
-      { cause: error },
-    );
-  }
-  const outcome = await ctx.deps.store.unlinkNumber(number.id, ctx.deps.clock.now());
-  return outcome.status === 'unlinked' ? outcome.number : number;
-}
-
 export const link = defineCommand({
   name: 'link',
   summary: 'Link a number to a voice agent (Retell agent or VAPI assistant), so calls reach it',
@@ -160,55 +146,7 @@ export const link = defineCommand({
     const number = await loadNumber(ctx, input.number);
     ctx.note({ target: number.e164, detail: { agent: input.agent } });
     assertMayManage(deps.policy, actor, number, 'link');
-    if (number.status === 'missing')
-      throw new CoreError(
-        'CONFLICT',
-        `${number.e164} is missing from the carrier account; it cannot be linked.`,
-      );
-    const { platform, agentId } = parseAgent(input.agent);
-    const agents = deps.agents[platform];
-    if (!agents) {
-      throw new CoreError(
-        'UNAVAILABLE',
-        `${platform} is not configured: set ${platform === 'retell' ? 'RETELL_API_KEY' : 'VAPI_API_KEY'}.`,
-      );
-    }
-    if (number.agent?.platform === platform && number.agent.agentId === agentId)
-      return { number, changed: false };
-    const agent = await agents.getAgent(agentId);
-    if (!agent)
-      throw new CoreError(
-        'NOT_FOUND',
-        `${platform} has no agent ${agentId}. See the agents with: agents`,
-      );
-    let current = number;
-    // One number links to at most one agent: moving platforms unlinks the old one first.
-    if (current.agent && current.agent.platform !== platform)
-      current = await unlinkAtPlatform(ctx, current);
-    let ref: string | null;
-    try {
-      ({ ref } = await agents.link(current, agentId, current.agent?.ref ?? null));
-    } catch (error) {
-      if (error instanceof CoreError) throw error;
-      throw new CoreError(
-        'UPSTREAM',
-        `${platform} did not link ${number.e164}: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }
-    const outcome = await deps.store.linkNumber(
-      current.id,
-      platform,
-      agentId,
-      ref,
-      deps.clock.now(),
-    );
-    if (outcome.status !== 'linked')
-      throw new CoreError(
-        'CONFLICT',
-        `${number.e164} changed while linking it; check it with: show ${number.e164}`,
-      );
-    return { number: outcome.number, changed: true };
+    return linkToAgent(deps, number, input.agent);
   },
 });
 
@@ -225,7 +163,7 @@ export const unlink = defineCommand({
     ctx.note({ target: number.e164 });
     assertMayManage(ctx.deps.policy, ctx.actor, number, 'unlink');
     if (!number.agent) return { number, changed: false };
-    return { number: await unlinkAtPlatform(ctx, number), changed: true };
+    return { number: await unlinkAtPlatform(ctx.deps, number), changed: true };
   },
 });
 
