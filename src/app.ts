@@ -95,6 +95,8 @@ export async function buildAgents(config: Config): Promise<Partial<Record<Platfo
       apiKey: env.RETELL_API_KEY,
       ...(env.RETELL_BASE_URL ? { baseUrl: env.RETELL_BASE_URL } : {}),
       ...(env.RETELL_TERMINATION_URI ? { terminationUri: env.RETELL_TERMINATION_URI } : {}),
+      ...(env.RETELL_SIP_USERNAME ? { sipUsername: env.RETELL_SIP_USERNAME } : {}),
+      ...(env.RETELL_SIP_PASSWORD ? { sipPassword: env.RETELL_SIP_PASSWORD } : {}),
     });
   }
   if (env.VAPI_API_KEY) {

@@ -68,6 +68,9 @@ const envSchema = z.object({
   RETELL_API_KEY: z.string().optional(),
   RETELL_BASE_URL: url,
   RETELL_TERMINATION_URI: z.string().optional(),
+  /** Optional SIP trunk credentials Retell uses to reach the termination URI. */
+  RETELL_SIP_USERNAME: z.string().optional(),
+  RETELL_SIP_PASSWORD: z.string().optional(),
   VAPI_API_KEY: z.string().optional(),
   VAPI_BASE_URL: url,
   VAPI_TELNYX_CREDENTIAL_ID: z.string().optional(),
@@ -124,6 +127,7 @@ export const SECRET_VARIABLES = [
   'TWILIO_AUTH_TOKEN',
   'TWILIO_API_SECRET',
   'RETELL_API_KEY',
+  'RETELL_SIP_PASSWORD',
   'VAPI_API_KEY',
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',

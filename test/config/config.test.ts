@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildAgents, buildCarriers } from '../../src/app.js';
-import { loadConfig, mask } from '../../src/config/config.js';
+import { SECRET_VARIABLES, loadConfig, mask } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
+import { RETELL_TEST_KEY, startRetellScenarioServer } from '../helpers/retell-scenario-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,6 +93,42 @@ describe('composition root', () => {
       }),
     );
     expect([agents.retell?.sandbox, agents.vapi?.sandbox]).toEqual([false, false]);
+  });
+
+  it('passes RETELL_TERMINATION_URI and the optional SIP credentials to Retell imports', async () => {
+    const server = await startRetellScenarioServer();
+    try {
+      const agents = await buildAgents(
+        loadConfig({
+          SWITCHBOARD_DATA_DIR: dir,
+          RETELL_API_KEY: RETELL_TEST_KEY,
+          RETELL_BASE_URL: server.url,
+          RETELL_TERMINATION_URI: 'switchboard-test.pstn.twilio.com',
+          RETELL_SIP_USERNAME: 'trunk-user',
+          RETELL_SIP_PASSWORD: 'FAKE-SIP-PASSWORD-not-real',
+        }),
+      );
+      await agents.retell!.link(
+        {
+          e164: '+14155550142',
+          carrier: 'twilio',
+          carrierRef: 'PN0000000000000000000000000000test',
+        },
+        'agent_sales_0002',
+        null,
+      );
+      expect(server.requests.find((r) => r.path === '/import-phone-number')?.body).toMatchObject({
+        termination_uri: 'switchboard-test.pstn.twilio.com',
+        sip_trunk_auth_username: 'trunk-user',
+        sip_trunk_auth_password: 'FAKE-SIP-PASSWORD-not-real',
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('treats RETELL_SIP_PASSWORD as a secret', () => {
+    expect(SECRET_VARIABLES).toContain('RETELL_SIP_PASSWORD');
   });
 });
 
