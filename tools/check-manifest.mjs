@@ -3,6 +3,7 @@
 // slash command with its description and a usage hint naming every verb, each Events API event,
 // interactivity (the buttons and the deny modal need it), App Home, the bot scopes, Socket Mode on,
 // and request URLs ending in /slack/events. Exits 1 naming each mismatch and how to fix it.
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';

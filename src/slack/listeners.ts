@@ -67,6 +67,13 @@ export function errorMessage(error: CoreError, logger: Logger): Message {
   return textMessage(`${icon} ${clip(error.message, 2900)}`);
 }
 
+/**
+ * Lets the ack go out, and other requests waiting on the socket be read and acked, before the work
+ * starts: the embedded database runs queries on this thread, so work started at once would hold
+ * back the acks of requests arriving at the same moment.
+ */
+const afterAck = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 type Reply = (message: Message, options?: { replace?: boolean }) => Promise<void>;
 
 function replyWith(
@@ -272,6 +279,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
 
   bolt.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
     await ack();
+    await afterAck();
     const actor = actorOf({ id: command.user_id, name: command.user_name });
     await handleText(
       command.text ?? '',
@@ -282,6 +290,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
 
   bolt.action(actionPattern(ACTIONS.requestQuote), async ({ ack, body, action, respond }) => {
     await ack();
+    await afterAck();
     const actor = actorOf(body.user);
     const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
     const quoteId = (action as { value?: string }).value ?? '';
@@ -297,6 +306,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
 
   bolt.action(actionPattern(ACTIONS.approve), async ({ ack, body, action, respond }) => {
     await ack();
+    await afterAck();
     const actor = actorOf(body.user);
     const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
     const id = (action as { value?: string }).value ?? '';
@@ -306,6 +316,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
 
   bolt.action(actionPattern(ACTIONS.deny), async ({ ack, body, action, respond, client }) => {
     await ack();
+    await afterAck();
     const actor = actorOf(body.user);
     const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
     const id = ((action as { value?: string }).value ?? '').toUpperCase();
@@ -340,6 +351,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
 
   bolt.action(actionPattern(ACTIONS.release), async ({ ack, body, action, respond }) => {
     await ack();
+    await afterAck();
     const actor = actorOf(body.user);
     const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
     try {
@@ -361,6 +373,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       return;
     }
     await ack();
+    await afterAck();
     const actor = actorOf(body.user);
     await decide('deny', actor, { id: view.private_metadata, reason }, (m) =>
       messages.dm(actor.id, m),

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Slack payloads are loosely typed JSON in assertions */
 /**
  * The approval flow end to end through signed requests: request, refusals for the requester and a
  * non-approver (private, message unchanged), approve, deny with a reason in a modal, expiry, and

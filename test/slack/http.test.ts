@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Slack payloads are loosely typed JSON in assertions */
 /** Signed requests to the real Bolt receiver inside a real `serve`; Slack's Web API is a local fake. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBlocks } from '../../src/slack/views/limits.js';
