@@ -14,6 +14,7 @@ import type { Actor } from '../core/types.js';
 import { loadConfig, mask, secretValues } from '../config/config.js';
 import type { ExtraCommand } from './extra-command.js';
 import { renderers } from './render.js';
+import { createProgressBar, interruptSignal, type ProgressBar } from './progress.js';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   INVALID_INPUT: 2,
@@ -235,9 +236,19 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
       await auditRefusal(app.deps, actor, command.name, refusal);
       return fail(refusal);
     }
+    // A progress bar on a terminal (stderr, never with --json); Ctrl-C stops a sync cleanly.
     const progress = !json && io.isTTY ? progressPrinter(io) : undefined;
-    const result = await runCommand(app.deps, command, actor, input, progress ? { progress } : {});
-    if (progress) io.stderr('\r\x1b[K');
+    const interrupt = command.name === 'sync' ? interruptSignal() : undefined;
+    let result: unknown;
+    try {
+      result = await runCommand(app.deps, command, actor, input, {
+        ...(progress ? { progress: progress.update } : {}),
+        ...(interrupt ? { signal: interrupt.signal } : {}),
+      });
+    } finally {
+      progress?.finish();
+      interrupt?.dispose();
+    }
     if (json)
       io.stdout(JSON.stringify({ ok: true, command: command.name, result }, null, 2) + '\n');
     else io.stdout(render(command.name, result) + '\n');
@@ -253,13 +264,8 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
   }
 }
 
-function progressPrinter(io: CliIo) {
-  return (event: { phase: string; done: number; total?: number; message?: string }) => {
-    const total = event.total ? `/${event.total}` : '';
-    io.stderr(
-      `\r\x1b[K${event.phase}: ${event.done}${total} numbers${event.message ? ` (${event.message})` : ''}`,
-    );
-  };
+function progressPrinter(io: CliIo): ProgressBar {
+  return createProgressBar({ write: io.stderr, columns: process.stderr.columns || 80 });
 }
 
 function render(name: string, result: unknown): string {

@@ -114,11 +114,12 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
         failed.error = error;
       },
     );
-  /** Waits for the batch being written; rethrows its failure. */
+  /** Waits for the batch being written; rethrows its failure; starts nothing once cancelled. */
   const settle = async () => {
     if (writing) await writing;
     writing = null;
     if (failed.yes) throw failed.error;
+    if (ctx.signal?.aborted) throw cancelled();
   };
 
   try {
@@ -145,7 +146,6 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
       writing = write(batch);
       await settle();
     }
-    if (ctx.signal?.aborted) throw cancelled();
   } catch (error) {
     // Let a batch still being written finish (or fail) first: the run's end is then definite.
     await (writing as Promise<void> | null)?.catch(() => undefined);
