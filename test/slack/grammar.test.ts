@@ -1,0 +1,110 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Slack payloads are loosely typed JSON in assertions */
+/** The rest of the grammar through signed requests: claim, release with a confirm, list, sync, App Home. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkView } from '../../src/slack/views/limits.js';
+import { actionBody, eventually, postSigned, slashBody, textOf } from './fake-slack.js';
+import { startHarness } from './harness.js';
+import type { Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ policy: { admins: ['U01ADMIN'] } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const say = async (user: string, text: string, id: string) => {
+  await postSigned(h.server.url, slashBody(h.fake, user, text, id));
+  return eventually(() => h.fake.responses.find((r) => r.id === id), `reply to ${text}`);
+};
+
+describe('/number grammar', () => {
+  it('sync (admins) shows progress in one message and finishes with the counts', async () => {
+    const reply = await say('U01ADMIN', 'sync', 'sync');
+    expect(textOf(reply.body.blocks)).toContain('Syncing');
+    const final = await eventually(
+      () =>
+        h.fake.responses
+          .filter((r) => r.id === 'sync')
+          .find((r) => textOf(r.body.blocks).includes('sandbox')),
+      'the sync result',
+    );
+    expect(final.body.replace_original).toBe(true);
+    // response_url allows 5 uses.
+    expect(h.fake.responses.filter((r) => r.id === 'sync').length).toBeLessThanOrEqual(5);
+  });
+
+  it('a member cannot sync', async () => {
+    await say('U01CAROL', 'sync', 'sync-carol');
+    const refusal = await eventually(
+      () =>
+        h.fake.responses.find(
+          (r) => r.id === 'sync-carol' && textOf(r.body.blocks).includes('Only admins'),
+        ),
+      'the refusal',
+    );
+    expect(refusal.body.replace_original).toBe(true);
+  });
+
+  it('claim, list mine, then release through the confirm button', async () => {
+    const pool = await say('U01CAROL', 'list pool', 'pool');
+    const e164 = /\+1\d{10}/.exec(textOf(pool.body.blocks).replace(/ /g, ''))?.[0] as string;
+    expect(e164).toBeDefined();
+    const claimed = await say('U01CAROL', `claim ${e164}`, 'claim');
+    expect(textOf(claimed.body.blocks)).toContain(`Claimed ${e164}`);
+    const mine = await say('U01CAROL', 'list mine', 'mine');
+    expect(textOf(mine.body.blocks)).toContain('Your numbers');
+
+    const ask = await say('U01CAROL', `release ${e164} --reason "Campaign over"`, 'release');
+    const button = (ask.body.blocks as any[])[0].accessory;
+    expect(button.action_id).toBe('sb_release');
+    expect(button.confirm.text.text).toContain(e164);
+    expect((await h.deps.store.getNumber(e164))?.status).toBe('assigned');
+    await postSigned(
+      h.server.url,
+      actionBody(
+        h.fake,
+        'U01CAROL',
+        { action_id: button.action_id, value: button.value },
+        { id: 'release-click' },
+      ),
+    );
+    const done = await eventually(
+      () => h.fake.responses.find((r) => r.id === 'release-click'),
+      'release answer',
+    );
+    expect(done.body.replace_original).toBe(true);
+    expect(textOf(done.body.blocks)).toContain(`Released ${e164}`);
+    expect((await h.deps.store.getNumber(e164))?.status).toBe('released');
+  });
+
+  it('App Home shows an approver the requests waiting for them, with buttons', async () => {
+    await say('U01ALICE', 'buy 212', 'buy-212');
+    const body = JSON.stringify({
+      token: 'legacy-verification-token',
+      team_id: 'T0TEST',
+      api_app_id: 'A0TEST',
+      type: 'event_callback',
+      event_id: 'Ev1',
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: 'app_home_opened',
+        user: 'U01BOB',
+        channel: 'D0BOB',
+        tab: 'home',
+        event_ts: '1.0',
+      },
+    });
+    const res = await postSigned(h.server.url, body, { contentType: 'application/json' });
+    expect(res.status).toBe(200);
+    const publish = await eventually(
+      () => h.fake.callsTo('views.publish').find((c) => c.args.user_id === 'U01BOB'),
+      'views.publish',
+    );
+    const view = publish.args.view as Record<string, any>;
+    expect(checkView(view)).toEqual([]);
+    expect(textOf(view.blocks)).toContain('Waiting for you');
+    expect(JSON.stringify(view.blocks)).toContain('sb_approve');
+  });
+});
