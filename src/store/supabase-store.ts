@@ -24,14 +24,17 @@ import type {
   CreateRequestOutcome,
   DecideOutcome,
   FailOutcome,
+  ImportOutcome,
   LinkOutcome,
   NewApiToken,
   NewPurchaseRequest,
   NumberFilter,
+  OwnedNumber,
   ReleaseOutcome,
   RequestFilter,
   RetargetOutcome,
   RevokeApiTokenOutcome,
+  SetLinkOutcome,
   SlackMessageRef,
   Store,
   SyncBatchCounts,
@@ -56,6 +59,7 @@ import { CoreError } from '../core/errors.js';
 import type { Row } from './rows.js';
 import {
   fromAudit,
+  fromOwned,
   fromQuote,
   toAudit,
   toMember,
@@ -234,7 +238,13 @@ export class SupabaseStore implements Store {
       p_monthly_budget: input.monthlyBudget,
       p_now: iso(input.now),
     };
-    const outcome = await this.outcome('create_purchase_request', args);
+    const outcome = input.provision
+      ? await this.outcome('create_provision_request', {
+          ...args,
+          p_agent: input.provision.agent,
+          p_fallback: input.provision.fallback,
+        })
+      : await this.outcome('create_purchase_request', args);
     return mapOutcome(outcome) as unknown as CreateRequestOutcome;
   }
 
@@ -336,6 +346,7 @@ export class SupabaseStore implements Store {
       query = query.in('status', statuses);
     }
     if (filter.requester !== undefined) query = query.eq('requester', filter.requester);
+    if (filter.linkPending) query = query.eq('link_status', 'pending');
     const result = await query.order('created_at', { ascending: false }).limit(filter.limit ?? 100);
     return this.rows(result, 'requests').map(toRequest);
   }
@@ -502,6 +513,32 @@ export class SupabaseStore implements Store {
       .order('id', { ascending: false })
       .limit(filter.limit ?? 50);
     return this.rows(result, 'audit_events').map(toAudit);
+  }
+
+  // --- Provisioning (issue 4) ------------------------------------------------------------------
+
+  async setRequestLink(
+    id: string,
+    status: 'linked' | 'failed',
+    error: string | null,
+    now: Date,
+  ): Promise<SetLinkOutcome> {
+    const outcome = await this.outcome('set_request_link', {
+      p_id: id,
+      p_status: status,
+      p_error: error,
+      p_now: iso(now),
+    });
+    return mapOutcome(outcome) as unknown as SetLinkOutcome;
+  }
+
+  async importNumber(carrier: CarrierName, row: OwnedNumber, now: Date): Promise<ImportOutcome> {
+    const outcome = await this.outcome('import_number', {
+      p_carrier: carrier,
+      p_row: fromOwned(row),
+      p_now: iso(now),
+    });
+    return mapOutcome(outcome) as unknown as ImportOutcome;
   }
 
   // --- API tokens (issue 6) --------------------------------------------------------------------
