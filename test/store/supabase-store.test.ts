@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import type { Store } from '../../src/core/ports.js';
 import type { Quote } from '../../src/core/types.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
@@ -154,6 +155,115 @@ describe('supabase-js store through the PostgREST fake (PGlite)', () => {
     });
     expect(write.status).toBe(403);
     expect((await store.getRequest('R-1'))?.status).toBe('pending');
+  });
+});
+
+/** The methods the store contract suite does not cover, run the same way on two stores. */
+async function scenario(store: Store): Promise<unknown[]> {
+  const out: unknown[] = [];
+  const hash = 'a'.repeat(64);
+  out.push(
+    await store.createApiToken({
+      name: 'ci-bot',
+      role: 'reader',
+      tokenHash: hash,
+      createdBy: 'U01ADMIN',
+      now: NOW,
+    }),
+  );
+  out.push(await store.findApiTokenByHash(hash));
+  await store.touchApiToken(1, NOW);
+  out.push(await store.listApiTokens());
+  out.push(await store.revokeApiToken('ci-bot', NOW));
+  out.push(await store.findApiTokenByHash(hash));
+
+  await store.saveQuotes([quote('Q-P', '+14155550199')]);
+  out.push(
+    await store.createPurchaseRequest({
+      id: 'R-P',
+      requester: 'U01ALICE',
+      surface: 'slack',
+      quoteId: 'Q-P',
+      areaCode: '415',
+      reason: null,
+      expiresAt: new Date(NOW.getTime() + 60 * 60_000),
+      memberCap: null,
+      monthlyBudget: null,
+      now: NOW,
+      provision: { fallback: 'region', agent: 'retell:agent_1' },
+    }),
+  );
+  out.push((await store.listRequests({ linkPending: true })).map((r) => r.id));
+  out.push(await store.setRequestLink('R-P', 'failed', 'platform down', NOW));
+  out.push(await store.setRequestLink('R-P', 'linked', null, NOW));
+  out.push((await store.listRequests({ linkPending: true })).map((r) => r.id));
+
+  await store.saveSlackMessage({
+    requestId: 'R-P',
+    channel: 'C0APPROVALS',
+    ts: '1.0001',
+    renderedStatus: 'pending',
+  });
+  out.push(await store.listSlackMessages('R-P'));
+  out.push(await store.listStaleSlackMessages(10));
+  await store.decideRequest('R-P', 'U01BOB', false, 'no', NOW);
+  out.push(await store.listStaleSlackMessages(10));
+  out.push(await store.claimSlackMessage('C0APPROVALS', '1.0001', 'pending', 'denied'));
+  out.push(await store.claimSlackMessage('C0APPROVALS', '1.0001', 'pending', 'denied'));
+
+  const owned = {
+    e164: '+13125550123',
+    carrierRef: 'sbx-1',
+    carrierAccount: null,
+    country: 'US',
+    region: 'IL',
+    locality: 'Chicago',
+    numberType: 'local' as const,
+    features: ['voice' as const],
+    monthlyCost: 1.15,
+    upfrontCost: 1,
+    currency: 'USD',
+  };
+  out.push(await store.importNumber('sandbox', owned, NOW));
+  out.push(await store.importNumber('sandbox', owned, NOW));
+  out.push(await store.getNumber('+13125550123'));
+  return out;
+}
+
+describe('supabase-js store and SqlStore give the same answers', () => {
+  it('for API tokens, provisioning and Slack message refs', async () => {
+    const sql = await freshPglite();
+    const supabase = await freshSupabase<SqlStore>(freshPglite);
+    try {
+      const expected = await scenario(sql);
+      expect(await scenario(supabase)).toEqual(expected);
+      // The scenario does reach each outcome (so equal answers are not two empty lists).
+      expect(expected).toMatchObject([
+        { status: 'created', token: { name: 'ci-bot' } },
+        { name: 'ci-bot' },
+        [{ name: 'ci-bot' }],
+        { status: 'revoked' },
+        null,
+        { status: 'created', request: { id: 'R-P' } },
+        ['R-P'],
+        { status: 'ok' },
+        { status: 'ok' },
+        [],
+        [{ requestId: 'R-P', renderedStatus: 'pending' }],
+        [],
+        [{ requestId: 'R-P', request: { status: 'denied' } }],
+        true,
+        false,
+        { status: 'imported', number: { e164: '+13125550123', source: 'import' } },
+        { status: 'exists' },
+        { status: 'available' },
+      ]);
+      // No token hash leaves either store.
+      expect(JSON.stringify(expected)).not.toContain('a'.repeat(64));
+    } finally {
+      await sql.close();
+      await supabase.close();
+    }
   });
 });
 
