@@ -85,14 +85,31 @@ function folder(): Folder {
   return new Folder(dir);
 }
 
+/** Pending purchase requests in the template, one per purchase case (each its own number). */
+const requestIds: Record<string, string> = {};
+const PURCHASE_AREAS = ['415', '212', '312', '213'] as const;
+
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
   driver = await bundleDriver();
-  // One data folder with the sandbox account imported (its numbers in the pool), copied per case.
+  // One data folder, copied per case: the sandbox account imported (its numbers in the pool), a
+  // pool number claimed by Alice, and one pending purchase request per purchase case.
   template = join(root, 'template');
   const seed = new Folder(template);
   await seed.json(['sync']);
-}, 120_000);
+  await seed.json(['claim', POOL_NUMBER, '--as', 'U01ALICE']);
+  for (const area of PURCHASE_AREAS) {
+    const { request } = await seed.json<{ request: PurchaseRequest }>([
+      'buy',
+      area,
+      '--as',
+      'U01ALICE',
+      '--reason',
+      'crash test',
+    ]);
+    requestIds[area] = request.id;
+  }
+}, 300_000);
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
   rmSync(driver, { force: true });
@@ -109,6 +126,7 @@ function atCarrier(state: SandboxCarrierState, requestId: string) {
 describe('crash safety: purchase (SIGKILL, then restart)', { timeout: 240_000 }, () => {
   const cases = [
     {
+      area: '415',
       point: 'after the intent is written, before the carrier acts',
       knob: { SWITCHBOARD_SANDBOX_CRASH_AT: 'order:before' },
       seenAfterRestart: 'executing',
@@ -117,6 +135,7 @@ describe('crash safety: purchase (SIGKILL, then restart)', { timeout: 240_000 },
       bought: 0,
     },
     {
+      area: '212',
       point: 'after the carrier accepted the order, before our record is written',
       knob: { SWITCHBOARD_SANDBOX_CRASH_AT: 'order:after' },
       seenAfterRestart: 'executing',
@@ -125,6 +144,7 @@ describe('crash safety: purchase (SIGKILL, then restart)', { timeout: 240_000 },
       bought: 1,
     },
     {
+      area: '312',
       point: 'after our record is written, before the audit event and the answer',
       knob: { PROOF_CRASH_AFTER_STORE: 'completePurchase' },
       seenAfterRestart: 'done',
@@ -137,35 +157,26 @@ describe('crash safety: purchase (SIGKILL, then restart)', { timeout: 240_000 },
   for (const c of cases) {
     it(`killed ${c.point}: one order at most, recorded once, settled by the next sync`, async () => {
       const f = folder();
-      const { request } = await f.json<{ request: PurchaseRequest }>([
-        'buy',
-        '415',
-        '--as',
-        'U01ALICE',
-        '--reason',
-        'crash test',
-      ]);
-      await f.crash(['approve', request.id, '--as', 'U01BOB'], c.knob);
+      const id = requestIds[c.area]!;
+      await f.crash(['approve', id, '--as', 'U01BOB'], c.knob);
 
-      // Restarted: the user sees where the request stands.
-      const seen = (await f.request(request.id)).request;
-      expect(seen.status).toBe(c.seenAfterRestart);
-      // Approving again orders nothing more: the request is no longer pending.
-      const again = await f.run(['approve', request.id, '--as', 'U01BOB']);
+      // Restarted: the user sees where the request stands, and approving again is refused
+      // (the request is no longer pending), so nothing more can be ordered.
+      const again = await f.run(['approve', id, '--as', 'U01BOB']);
       expect(again.code).toBe(4);
-      expect(again.stderr).toMatch(/already (executing|done)/);
+      expect(again.stderr).toContain(`Request ${id} is already ${c.seenAfterRestart}`);
 
       // A user runs sync a couple of minutes later (serve runs the same reconcile at start).
       const synced = await f.json<{ reconciled: PurchaseRequest[] }>(['sync'], LATER);
-      const settled = (await f.request(request.id)).request;
+      if (c.seenAfterRestart === 'executing')
+        expect(synced.reconciled.map((r) => r.id)).toContain(id);
+      const settled = (await f.request(id)).request;
       expect(settled.status).toBe(c.finalStatus);
       expect(settled.errorCode).toBe(c.finalCode);
-      if (c.seenAfterRestart === 'executing')
-        expect(synced.reconciled.map((r) => r.id)).toContain(request.id);
 
-      const carrier = atCarrier(f.carrier(), request.id);
+      const carrier = atCarrier(f.carrier(), id);
       expect(carrier).toEqual({ orders: c.bought, owned: c.bought });
-      const records = (await f.numbers()).filter((n) => n.requestId === request.id);
+      const records = (await f.numbers()).filter((n) => n.requestId === id);
       expect(records).toHaveLength(c.bought);
       if (c.bought) {
         expect(records[0]).toMatchObject({
@@ -175,34 +186,23 @@ describe('crash safety: purchase (SIGKILL, then restart)', { timeout: 240_000 },
         });
         expect(settled.numberId).toBe(records[0]!.id);
       }
-      // And a second sync changes nothing.
-      await f.json(['sync'], LATER);
-      expect(atCarrier(f.carrier(), request.id)).toEqual(carrier);
-      expect((await f.request(request.id)).request.status).toBe(c.finalStatus);
     });
   }
 
   it('killed after the carrier accepted, and a sync runs before reconcile may: no double purchase, a definite state', async () => {
     // Known gap (reported to the lead): a sync inside reconcile's one-minute window imports the
-    // just-bought number into the pool. Money-safety still holds; who ends up owning it is not ideal.
+    // just-bought number into the pool. Money safety holds; the record is kept once.
     const f = folder();
-    const { request } = await f.json<{ request: PurchaseRequest }>([
-      'buy',
-      '415',
-      '--as',
-      'U01ALICE',
-      '--reason',
-      'crash test',
-    ]);
-    await f.crash(['approve', request.id, '--as', 'U01BOB'], {
+    const id = requestIds['213']!;
+    await f.crash(['approve', id, '--as', 'U01BOB'], {
       SWITCHBOARD_SANDBOX_CRASH_AT: 'order:after',
     });
     await f.json(['sync']); // at once: the request is still `executing`, too fresh to reconcile
     await f.json(['sync'], LATER);
-    const settled = (await f.request(request.id)).request;
+    const settled = (await f.request(id)).request;
     expect(['done', 'needs_attention']).toContain(settled.status);
-    expect(atCarrier(f.carrier(), request.id)).toEqual({ orders: 1, owned: 1 });
-    const records = (await f.numbers()).filter((n) => n.e164 === request.e164);
+    expect(atCarrier(f.carrier(), id)).toEqual({ orders: 1, owned: 1 });
+    const records = (await f.numbers()).filter((n) => n.e164 === settled.e164);
     expect(records).toHaveLength(1);
   });
 });
@@ -210,20 +210,23 @@ describe('crash safety: purchase (SIGKILL, then restart)', { timeout: 240_000 },
 describe('crash safety: release (SIGKILL, then restart)', { timeout: 240_000 }, () => {
   it('killed before the carrier acts: still ours and still at the carrier; releasing again finishes it', async () => {
     const f = folder();
-    await f.json(['claim', POOL_NUMBER, '--as', 'U01ALICE']);
     await f.crash(['release', POOL_NUMBER, '--as', 'U01ALICE'], {
       SWITCHBOARD_SANDBOX_CRASH_AT: 'release:before',
     });
     expect((await f.show(POOL_NUMBER)).status).toBe('assigned');
     expect(f.carrier().owned[POOL_NUMBER]).toBeDefined();
-    await f.json(['release', POOL_NUMBER, '--as', 'U01ALICE']);
-    expect((await f.show(POOL_NUMBER)).status).toBe('released');
+    const released = await f.json<{ number: NumberRecord }>([
+      'release',
+      POOL_NUMBER,
+      '--as',
+      'U01ALICE',
+    ]);
+    expect(released.number.status).toBe('released');
     expect(f.carrier().owned[POOL_NUMBER]).toBeUndefined();
   });
 
   it('killed after the carrier released it, before our record: sync marks it missing (a definite state)', async () => {
     const f = folder();
-    await f.json(['claim', POOL_NUMBER, '--as', 'U01ALICE']);
     await f.crash(['release', POOL_NUMBER, '--as', 'U01ALICE'], {
       SWITCHBOARD_SANDBOX_CRASH_AT: 'release:after',
     });
@@ -235,22 +238,19 @@ describe('crash safety: release (SIGKILL, then restart)', { timeout: 240_000 }, 
     const again = await f.run(['release', POOL_NUMBER, '--as', 'U01ALICE']);
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/not in the account/);
-    await f.json(['sync']);
+    const synced = await f.json<{ results: Array<{ run: { missing: number } }> }>(['sync']);
+    expect(synced.results[0]!.run.missing).toBe(1);
     const number = await f.show(POOL_NUMBER);
-    expect(number.status).toBe('missing');
-    expect((await f.numbers()).filter((n) => n.e164 === POOL_NUMBER)).toHaveLength(1);
+    expect(number).toMatchObject({ status: 'missing', owner: 'U01ALICE' });
   });
 
   it('killed after our record is written: released at both ends, recorded once', async () => {
     const f = folder();
-    await f.json(['claim', POOL_NUMBER, '--as', 'U01ALICE']);
     await f.crash(['release', POOL_NUMBER, '--as', 'U01ALICE'], {
       PROOF_CRASH_AFTER_STORE: 'releaseNumber',
     });
     expect((await f.show(POOL_NUMBER)).status).toBe('released');
     expect(f.carrier().owned[POOL_NUMBER]).toBeUndefined();
-    await f.json(['sync']);
-    expect((await f.show(POOL_NUMBER)).status).toBe('released');
   });
 });
 
@@ -279,7 +279,6 @@ describe('crash safety: link (SIGKILL, then restart)', { timeout: 240_000 }, () 
   for (const c of cases) {
     it(`killed ${c.point}: linking again converges on one link at both ends`, async () => {
       const f = folder();
-      await f.json(['claim', POOL_NUMBER, '--as', 'U01ALICE']);
       await f.crash(['link', POOL_NUMBER, AGENT, '--as', 'U01ALICE'], c.knob);
       const seen = await f.show(POOL_NUMBER);
       expect(seen.agent !== null).toBe(c.ours);

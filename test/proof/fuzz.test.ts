@@ -9,7 +9,7 @@
  *   `serve`. These run FUZZ_RUNS inputs each (200 by default, to keep `npm test` reasonable);
  *   `npm run fuzz` runs them with FUZZ_RUNS=10000.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
