@@ -29,7 +29,6 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SqlExecutor } from '../../src/store/sql.js';
-import { openSupabaseStore } from '../../src/store/supabase-store.js';
 import { listenLocal, readBody } from './local-http.js';
 
 export interface PostgrestFake {
@@ -343,6 +342,9 @@ export async function freshSupabase<S extends { close(): Promise<void> }>(
   base: () => Promise<S>,
   options: { exposedSchemas?: string[] } = {},
 ): Promise<S> {
+  // Loaded here, not at the top: every test file that imports test/helpers/stores.ts would
+  // otherwise load supabase-js (and see its Node 20 notice).
+  const { openSupabaseStore } = await import('../../src/store/supabase-store.js');
   const sql = await base();
   const db = (sql as unknown as { db: SqlExecutor }).db;
   const fake = await startPostgrestFake({ db, ...options });
