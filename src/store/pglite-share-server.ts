@@ -40,8 +40,8 @@ export interface WireServer {
   /**
    * Stops serving. Waits up to `lingerMs` for clients to disconnect by themselves, then stops
    * accepting, waits for the session to be free (no transaction in progress), and closes the
-   * remaining connections. A client whose next statement had not run yet receives SQLSTATE 57P01
-   * (nothing of it ran), so it can safely reconnect and send it again.
+   * remaining connections. A client whose next statement had not run yet gets SQLSTATE 57P01 for
+   * it (nothing of it ran), so it can safely reconnect and send it again.
    */
   close(options?: { lingerMs?: number; beforeStop?: () => void }): Promise<void>;
 }
@@ -65,16 +65,19 @@ const message = {
   },
 };
 
-/** A FATAL ErrorResponse with SQLSTATE 57P01 (admin_shutdown). */
-function shutdownError(): Buffer {
+/**
+ * The answer to a batch the closing holder will not run: an ErrorResponse with SQLSTATE 57P01
+ * (admin_shutdown), then ReadyForQuery, which is when drivers report a statement's error.
+ */
+function notRunAnswer(): Buffer {
   const fields = Buffer.from(
-    'SFATAL\0VFATAL\0C57P01\0M' +
-      'the switchboard process holding the embedded database is closing; reconnect and retry\0\0',
+    'SERROR\0VERROR\0C57P01\0M' +
+      'the switchboard process holding the embedded database is closing; this statement did not run\0\0',
   );
   const head = Buffer.alloc(5);
   head.write('E', 0);
   head.writeInt32BE(4 + fields.length, 1);
-  return Buffer.concat([head, fields]);
+  return Buffer.concat([head, fields, Buffer.from([0x5a, 0, 0, 0, 5, 0x49])]);
 }
 
 interface Waiter {
@@ -114,6 +117,8 @@ class Connection {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Messages received and not yet run. */
   pending = 0;
+  /** Of those, the ones that end a batch (Sync, Query): each expects a ReadyForQuery. */
+  pendingBatches = 0;
   closed = false;
   private readonly statements = new Set<string>();
 
@@ -137,7 +142,9 @@ class Connection {
         return;
       }
       this.pending++;
-      this.work = this.work.then(() => this.handle(next.msg, next.startup));
+      const endsBatch = !next.startup && (next.msg[0] === 0x53 || next.msg[0] === 0x51);
+      if (endsBatch) this.pendingBatches++;
+      this.work = this.work.then(() => this.handle(next.msg, next.startup, endsBatch));
     }
   }
 
@@ -162,7 +169,7 @@ class Connection {
     return { msg, startup };
   }
 
-  private async handle(msg: Buffer, startup: boolean): Promise<void> {
+  private async handle(msg: Buffer, startup: boolean, endsBatch: boolean): Promise<void> {
     try {
       await this.run(msg, startup);
     } catch (error) {
@@ -170,6 +177,7 @@ class Connection {
       this.socket.destroy();
     } finally {
       this.pending--;
+      if (endsBatch) this.pendingBatches--;
     }
   }
 
@@ -287,9 +295,9 @@ class Connection {
 
   /** Closes the connection on shutdown; see WireServer.close. */
   shutDown(): void {
-    if (this.pending > 0 && !this.socket.destroyed) this.socket.write(shutdownError());
-    this.socket.end();
-    this.socket.destroy();
+    // end() flushes the answers before closing; destroy() only if the client does not hang up.
+    this.socket.end(Buffer.concat(Array.from({ length: this.pendingBatches }, notRunAnswer)));
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
   }
 }
 

@@ -447,6 +447,44 @@ describe('socket server on one PGlite', () => {
     }
   });
 
+  it('closing waits for an open transaction, and a statement that never ran gets 57P01', async () => {
+    const own = await PGlite.create();
+    const ownPath = join(base, 'closing.sock');
+    const server = await startWireServer({ db: own, path: ownPath });
+    const a = postgres({ path: ownPath, max: 1, onnotice: () => undefined });
+    const b = postgres({ path: ownPath, max: 1, onnotice: () => undefined });
+    try {
+      await a.unsafe('create table t (id int primary key)');
+      await b.unsafe('select 1'); // connected
+      let release!: () => void;
+      const inTransaction = new Promise<void>((resolve) => (release = resolve));
+      let began!: () => void;
+      const begun = new Promise<void>((resolve) => (began = resolve));
+      const transaction = a.begin(async (tx) => {
+        await tx.unsafe('insert into t values (1)');
+        began();
+        await inTransaction;
+        await tx.unsafe('insert into t values (2)');
+      });
+      await begun;
+      const queued = b.unsafe('insert into t values (3)').then(
+        () => 'ran',
+        (error: { code?: string }) => error.code,
+      );
+      const closing = server.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      await transaction; // the holder let the open transaction finish
+      await closing;
+      expect(await queued).toBe('57P01');
+      const rows = await own.query<{ id: number }>('select id from t order by id');
+      expect(rows.rows.map((r) => r.id)).toEqual([1, 2]);
+    } finally {
+      await Promise.all([a.end({ timeout: 0 }), b.end({ timeout: 0 })]);
+      await own.close();
+    }
+  });
+
   it('a client that vanishes inside a transaction is rolled back and blocks nobody', async () => {
     const socket = connect(path);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
