@@ -214,7 +214,9 @@ class Connection {
     await db.runExclusive(() =>
       db.execProtocolRawStream(new Uint8Array(msg), {
         onRawData: (data) => {
-          if (data.length > 0 && !this.socket.destroyed) this.socket.write(data);
+          // `data` is a view into PGlite's memory, reused by the next write: copy it, since the
+          // socket may queue it.
+          if (data.length > 0 && !this.socket.destroyed) this.socket.write(Buffer.from(data));
         },
       }),
     );

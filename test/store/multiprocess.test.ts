@@ -447,6 +447,20 @@ describe('socket server on one PGlite', () => {
     }
   });
 
+  it('large results arrive intact (20,000 rows with JSON, as PGlite itself returns them)', async () => {
+    const text = `select g as id, json_build_object('n', g, 'pad', repeat('x', 200)) as doc
+      from generate_series(1, 20000) g`;
+    const direct = (await db.query<{ id: number; doc: unknown }>(text)).rows;
+    const sql = postgres({ path, max: 1, onnotice: () => undefined });
+    try {
+      const viaSocket = await sql.unsafe<Array<{ id: number; doc: unknown }>>(text);
+      expect(viaSocket.length).toBe(20_000);
+      expect([...viaSocket]).toEqual(direct);
+    } finally {
+      await sql.end();
+    }
+  });
+
   it('closing waits for an open transaction, and a statement that never ran gets 57P01', async () => {
     const own = await PGlite.create();
     const ownPath = join(base, 'closing.sock');
