@@ -245,6 +245,13 @@ export interface Store {
   listStaleSlackMessages(
     limit: number,
   ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>>;
+  /**
+   * Claims the posting of a request's approval message: true for exactly one caller (the Slack
+   * listener that created the request, or the announce job of any replica).
+   */
+  claimSlackAnnouncement(requestId: string): Promise<boolean>;
+  /** Pending, unexpired requests whose approval message nobody has posted (made in CLI or MCP). */
+  listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]>;
   // --- end Slack message refs ------------------------------------------------------------------
 
   // --- Provisioning (issue 4) -------------------------------------------------------------------

@@ -52,12 +52,16 @@ export interface JobOptions {
   reconcileIntervalMs?: number;
   /** Redraws Slack messages of requests that moved on (set when Slack is connected). */
   refreshMessages?: () => Promise<number>;
+  /** Posts approval messages for requests made outside Slack (set when Slack is connected). */
+  announceRequests?: () => Promise<number>;
+  announceIntervalMs?: number;
 }
 
 export interface Jobs {
   /** Runs the expiry job once now (tests, and the first run at start). */
   expireNow(): Promise<number>;
   reconcileNow(): Promise<number>;
+  announceNow(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -107,6 +111,24 @@ export function startJobs(app: App, options: JobOptions): Jobs {
     return resolved ?? 0;
   };
 
+  const announceMs = options.announceIntervalMs ?? 5_000;
+  const announceNow = async (): Promise<number> => {
+    const announce = options.announceRequests;
+    if (!announce) return 0;
+    const count = await runExclusive(
+      'announce-requests',
+      async () => {
+        ran('announce-requests');
+        const posted = await announce();
+        if (posted > 0)
+          log.info({ posted }, 'posted approval messages for requests made outside Slack');
+        return posted;
+      },
+      lease(announceMs),
+    );
+    return count ?? 0;
+  };
+
   /** Runs a job, then schedules the next run after it ends (runs never overlap). */
   const loop = (name: string, job: () => Promise<unknown>, everyMs: number, now: boolean) => {
     const tick = () => {
@@ -138,10 +160,12 @@ export function startJobs(app: App, options: JobOptions): Jobs {
 
   loop('reconcile', reconcileNow, reconcileMs, true);
   loop('expire-requests', expireNow, expiryMs, false);
+  if (options.announceRequests) loop('announce-requests', announceNow, announceMs, true);
 
   return {
     expireNow,
     reconcileNow,
+    announceNow,
     async stop() {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
@@ -149,7 +173,7 @@ export function startJobs(app: App, options: JobOptions): Jobs {
       await Promise.allSettled([...running]);
       // issue 7: let another replica take the jobs over at its next tick, not after the lease.
       await Promise.allSettled(
-        ['expire-requests', 'reconcile'].map((job) =>
+        ['expire-requests', 'reconcile', 'announce-requests'].map((job) =>
           app.deps.store.releaseLease(`job:${job}`, holder),
         ),
       );

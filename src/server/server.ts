@@ -147,7 +147,11 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
           logger,
           ...options.jobs,
           ...(slack
-            ? { refreshMessages: () => (slack as SlackHandle).messages.refreshStale() }
+            ? {
+                refreshMessages: () => (slack as SlackHandle).messages.refreshStale(),
+                // Requests made in the CLI or over MCP reach the approvers in Slack too.
+                announceRequests: () => (slack as SlackHandle).messages.announcePending(),
+              }
             : {}),
         });
 

@@ -61,8 +61,13 @@ export class ApprovalMessages {
     return channels;
   }
 
-  /** Posts the approval message(s) for a new pending request and records where they are. */
+  /**
+   * Posts the approval message(s) for a new pending request and records where they are. A request
+   * is announced once: whoever claims it first (the listener that made it, or the announce job on
+   * any replica) posts it; everyone else returns 0.
+   */
   async post(request: PurchaseRequest): Promise<number> {
+    if (!(await this.app.deps.store.claimSlackAnnouncement(request.id))) return 0;
     const quote = await this.app.deps.store.getQuote(request.quoteId);
     const message = approvalMessage(request, quote);
     let posted = 0;
@@ -115,6 +120,17 @@ export class ApprovalMessages {
       }
       if (index === 0 && NOTIFY.has(request.status)) await this.notifyRequester(request);
     }
+  }
+
+  /** Posts requests made outside Slack (CLI, MCP) to the approvers; returns how many. */
+  async announcePending(limit = 50): Promise<number> {
+    const pending = await this.app.deps.store.listUnannouncedRequests(
+      this.app.deps.clock.now(),
+      limit,
+    );
+    let announced = 0;
+    for (const request of pending) if ((await this.post(request)) > 0) announced++;
+    return announced;
   }
 
   /** Redraws the messages of every request that moved on without Slack (CLI, expiry, reconcile). */

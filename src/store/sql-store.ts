@@ -590,6 +590,29 @@ export class SqlStore implements Store {
     return rows[0]?.r === true;
   }
 
+  async claimSlackAnnouncement(requestId: string): Promise<boolean> {
+    const rows = await this.db
+      .query<{ r: boolean }>('select switchboard.claim_slack_announcement($1::text) as r', [
+        requestId,
+      ])
+      .catch((error: unknown) => {
+        throw translate(error, 'claim_slack_announcement');
+      });
+    return rows[0]?.r === true;
+  }
+
+  async listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]> {
+    const rows = await this.db
+      .query<{ r: Row[] }>(
+        'select switchboard.list_unannounced_requests($1::timestamptz, $2::int) as r',
+        [iso(now), limit],
+      )
+      .catch((error: unknown) => {
+        throw translate(error, 'list_unannounced_requests');
+      });
+    return (rows[0]?.r ?? []).map(toRequest);
+  }
+
   async listStaleSlackMessages(
     limit: number,
   ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>> {

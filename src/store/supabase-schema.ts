@@ -177,6 +177,8 @@ export interface SwitchboardDatabase {
       >;
       list_slack_messages: Fn<{ p_request_id: string }, Json>;
       list_stale_slack_messages: Fn<{ p_limit: number }, Json>;
+      claim_slack_announcement: Fn<{ p_request_id: string }, boolean>;
+      list_unannounced_requests: Fn<{ p_now: Ts; p_limit: number }, Json>;
     };
   };
 }

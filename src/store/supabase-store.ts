@@ -617,6 +617,18 @@ export class SupabaseStore implements Store {
     return moved === true;
   }
 
+  async claimSlackAnnouncement(requestId: string): Promise<boolean> {
+    return (await this.rpc('claim_slack_announcement', { p_request_id: requestId })) === true;
+  }
+
+  async listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]> {
+    const rows = (await this.rpc('list_unannounced_requests', {
+      p_now: now.toISOString(),
+      p_limit: limit,
+    })) as Row[] | null;
+    return (rows ?? []).map(toRequest);
+  }
+
   async listStaleSlackMessages(
     limit: number,
   ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>> {

@@ -248,6 +248,62 @@ describe('Slack approvals', () => {
     expect(h.fake.callsTo('chat.update')).toHaveLength(updates);
   });
 
+  it('a request made in the CLI or over MCP is posted to the approvers once, and updated when decided there', async () => {
+    h = await startHarness();
+    const { runCommand } = await import('../../src/core/command.js');
+    const { buy, approve: approveCommand } = await import('../../src/core/commands/index.js');
+    const made = await runCommand(
+      h.deps,
+      buy,
+      { id: 'mcp:assistant', surface: 'mcp' },
+      { target: '415', reason: 'Requested by an assistant' },
+    );
+    const requestId = made.request.id;
+    const { startJobs } = await import('../../src/server/jobs.js');
+    const pino = (await import('pino')).default;
+    const jobs = startJobs(h.app, {
+      logger: pino({ level: 'silent' }),
+      expiryIntervalMs: 3_600_000,
+      reconcileIntervalMs: 3_600_000,
+      announceIntervalMs: 3_600_000,
+      announceRequests: () => h!.server.slack!.messages.announcePending(),
+      refreshMessages: () => h!.server.slack!.messages.refreshStale(),
+    });
+    try {
+      await jobs.announceNow();
+      const posts = () =>
+        h!.fake
+          .callsTo('chat.postMessage')
+          .filter((c) => textOf(c.args.blocks).includes(requestId));
+      await eventually(() => (posts().length > 0 ? posts() : undefined), 'the approval message');
+      // The message ref is saved right after Slack answers the post.
+      for (
+        let i = 0;
+        i < 200 && (await h.deps.store.listSlackMessages(requestId)).length === 0;
+        i++
+      )
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(posts()[0]?.args.channel).toBe('C0APPROVALS');
+      expect(textOf(posts()[0]?.args.blocks)).toContain('mcp:assistant');
+      // Announced once: neither the job nor the listener's path posts it again.
+      expect(await h.server.slack!.messages.announcePending()).toBe(0);
+      expect(await h.server.slack!.messages.post(made.request)).toBe(0);
+      expect(posts()).toHaveLength(1);
+      // Approved in the CLI: the Slack message is redrawn, the buttons go.
+      await runCommand(h.deps, approveCommand, { id: 'U01BOB', surface: 'cli' }, { id: requestId });
+      await jobs.expireNow();
+      const update = await eventually(
+        () => h!.fake.callsTo('chat.update').find((c) => textOf(c.args.blocks).includes(requestId)),
+        'the redrawn approval message',
+      );
+      expect(
+        (update!.args.blocks as Array<Record<string, any>>).some((b) => b.type === 'actions'),
+      ).toBe(false);
+    } finally {
+      await jobs.stop();
+    }
+  });
+
   it('twenty simultaneous Approve clicks make exactly one purchase, one update and one DM', async () => {
     h = await startHarness({ latencyMs: 50 });
     const { requestId } = await requestNumber(h);
