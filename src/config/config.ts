@@ -95,6 +95,10 @@ const envSchema = z.object({
   SWITCHBOARD_SANDBOX_FAULT_RATE: optionalNumber('a share from 0 to 1'),
   SWITCHBOARD_SANDBOX_SEED: optionalNumber('a whole number'),
 
+  // Abuse limits (issue 8): per Slack user and per MCP token, in each serve process; 0 turns off.
+  SWITCHBOARD_RATE_LIMIT_PER_MINUTE: optionalNumber('a number of requests a minute (0: no limit)'),
+  SWITCHBOARD_RATE_LIMIT_BURST: optionalNumber('a number of requests'),
+
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -203,4 +207,23 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       seed: env.SWITCHBOARD_SANDBOX_SEED ?? 1,
     },
   };
+}
+
+// --- Rate limits (issue 8) ------------------------------------------------------------------------
+
+export const DEFAULT_RATE_LIMIT = { perMinute: 60, burst: 30 } as const;
+
+/**
+ * The per-identity rate limit for Slack commands and MCP over HTTP: a sustained rate a minute and
+ * a burst (a double-click storm or a model's parallel tool calls fit in it). Null when turned off
+ * with SWITCHBOARD_RATE_LIMIT_PER_MINUTE=0.
+ */
+export function rateLimitOf(env: Partial<Env>): { perMinute: number; burst: number } | null {
+  const perMinute = env.SWITCHBOARD_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMIT.perMinute;
+  if (perMinute === 0) return null;
+  const burst = Math.max(
+    1,
+    Math.floor(env.SWITCHBOARD_RATE_LIMIT_BURST ?? DEFAULT_RATE_LIMIT.burst),
+  );
+  return { perMinute, burst };
 }

@@ -15,6 +15,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
+import type { RateLimiter } from '../core/rate-limit.js';
+import { slowDownMessage } from '../core/rate-limit.js';
 import { createMcpServer } from './server.js';
 import { authenticate } from './tokens.js';
 
@@ -32,6 +34,8 @@ export interface McpHttpOptions {
   logger?: Logger;
   /** Sessions idle this long are closed (default 30 minutes). */
   idleSessionMs?: number;
+  /** Per-token rate limit (issue 8); none when absent. */
+  rateLimiter?: RateLimiter;
 }
 
 interface Session {
@@ -131,6 +135,20 @@ export async function createMcpHttpHandler(
       return;
     }
     const token = auth.token;
+
+    // --- Rate limit (issue 8): per token, before any work for it. 429 + Retry-After is what HTTP
+    // clients and gateways understand for every MCP method; the body is a JSON-RPC error that says
+    // how long to wait.
+    const limited = options.rateLimiter?.take(`token:${token.id}`);
+    if (limited && !limited.ok) {
+      const seconds = Math.max(1, Math.ceil(limited.retryAfterMs / 1000));
+      log?.warn({ token: token.name, retryAfterMs: limited.retryAfterMs }, 'rate limited');
+      sendJson(res, 429, rpcError(-32000, slowDownMessage(limited.retryAfterMs)), {
+        'retry-after': String(seconds),
+      });
+      return;
+    }
+    // --- end rate limit
 
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {

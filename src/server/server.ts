@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import type { Env } from '../config/config.js';
+import { rateLimitOf } from '../config/config.js';
+import { createRateLimiter } from '../core/rate-limit.js';
+import type { RateLimiter } from '../core/rate-limit.js';
 import type { McpHttpHandler } from '../mcp/http.js';
 import type { SlackHandle, SlackMode } from '../slack/slack-app.js';
 import { slackModeOf } from '../slack/slack-app.js';
@@ -112,7 +115,10 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
     }
     if (path === '/mcp') {
       mcpPromise ??= import('../mcp/http.js').then(({ createMcpHttpHandler }) =>
-        createMcpHttpHandler(app, { allowedHosts: allowedHostsFor(options.host, port) }),
+        createMcpHttpHandler(app, {
+          allowedHosts: allowedHostsFor(options.host, port),
+          ...mcpRateLimit(env), // issue 8
+        }),
       );
       mcp = await mcpPromise;
       await mcp.handle(req, res);
@@ -176,4 +182,12 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
         if (mcpPromise) await (await mcpPromise).close();
       })()),
   };
+}
+
+// --- Rate limit (issue 8) ------------------------------------------------------------------------
+
+/** The per-token limiter for MCP over HTTP, from SWITCHBOARD_RATE_LIMIT_* (none when turned off). */
+function mcpRateLimit(env: Partial<Env>): { rateLimiter?: RateLimiter } {
+  const limits = rateLimitOf(env);
+  return limits ? { rateLimiter: createRateLimiter(limits) } : {};
 }

@@ -12,6 +12,9 @@ import { CoreError } from '../core/errors.js';
 import { ApprovalMessages } from './approvals.js';
 import type { SlackClient } from './approvals.js';
 import { registerListeners } from './listeners.js';
+import { rateLimitOf } from '../config/config.js';
+import { createRateLimiter, slowDownMessage } from '../core/rate-limit.js';
+import { textMessage } from './views/lists.js';
 import { EVENTS_PATH } from './registry.js';
 
 export type SlackMode = 'http' | 'socket' | 'off';
@@ -147,6 +150,49 @@ export async function startSlack(
       inflight.delete(work);
     }
   });
+  // --- Rate limit (issue 8) ---------------------------------------------------------------------
+  // Per Slack user: a command, button or modal over the limit is acked with a private "slow down,
+  // try again in N s" and does no work (no command runs, nothing is audited).
+  const limits = rateLimitOf(env);
+  if (limits) {
+    const limiter = createRateLimiter(limits);
+    boltApp.use(async (args) => {
+      const body = args.body as {
+        type?: string;
+        command?: string;
+        user_id?: string;
+        user?: { id?: string };
+        view?: { state?: { values?: Record<string, unknown> } };
+      };
+      const user = body.command
+        ? body.user_id
+        : body.type === 'block_actions' || body.type === 'view_submission'
+          ? body.user?.id
+          : undefined;
+      const decision = user ? limiter.take(user) : ({ ok: true } as const);
+      if (decision.ok) {
+        await args.next();
+        return;
+      }
+      const text = `:hourglass: ${slowDownMessage(decision.retryAfterMs)}`;
+      logger.warn({ user, retryAfterMs: decision.retryAfterMs }, 'rate limited');
+      const { ack, respond } = args as unknown as {
+        ack?: (response?: Record<string, unknown>) => Promise<void>;
+        respond?: (message: Record<string, unknown>) => Promise<unknown>;
+      };
+      if (body.command) {
+        await ack?.({ response_type: 'ephemeral', text });
+      } else if (body.type === 'view_submission') {
+        const block = Object.keys(body.view?.state?.values ?? {})[0];
+        await ack?.(block ? { response_action: 'errors', errors: { [block]: text } } : undefined);
+      } else {
+        await ack?.();
+        if (respond) await respond({ response_type: 'ephemeral', replace_original: false, text });
+        else await messages.dm(user as string, textMessage(text));
+      }
+    });
+  }
+  // --- end rate limit ----------------------------------------------------------------------------
   registerListeners(boltApp, { app, messages, logger });
   if (mode === 'socket') await boltApp.start();
   return {
