@@ -177,6 +177,23 @@ describe('sync: reading and writing overlap, bounded to one batch', () => {
   });
 });
 
+describe('sync: what the carrier stopped listing', () => {
+  it('marks it missing, writes nothing unchanged, and brings it back when listed again', async () => {
+    await runSync(withCarrier(scriptedCarrier(1200)));
+    const unchanged = await runSync(withCarrier(scriptedCarrier(1200)));
+    expect(unchanged.results[0]).toMatchObject({
+      run: { seen: 1200, new: 0, updated: 0, missing: 0 },
+      unchanged: 1200,
+    });
+    const shrunk = await runSync(withCarrier(scriptedCarrier(1000)));
+    expect(shrunk.results[0]!.run).toMatchObject({ seen: 1000, new: 0, updated: 0, missing: 200 });
+    expect(await statuses()).toEqual({ available: 1000, missing: 200 });
+    const back = await runSync(withCarrier(scriptedCarrier(1200)));
+    expect(back.results[0]!.run).toMatchObject({ new: 0, updated: 200, missing: 0 });
+    expect(await statuses()).toEqual({ available: 1200 });
+  });
+});
+
 describe('sync: cancellation through the signal', () => {
   it('stops while the carrier hangs: run failed as cancelled, nothing missing, next sync runs', async () => {
     await runSync(withCarrier(scriptedCarrier(1500)));

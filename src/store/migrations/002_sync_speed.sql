@@ -55,32 +55,19 @@ begin
   end if;
 
   with incoming as materialized (
-    select distinct on (x.e164) x.e164, x.carrier_ref, x.carrier_account, x.country, x.region,
-      x.locality, coalesce(x.number_type, 'local') as number_type,
+    -- "C" order: deduplicating by byte order is all that is needed, and far cheaper than a locale's.
+    select distinct on (x.e164 collate "C") x.e164, x.carrier_ref, x.carrier_account, x.country,
+      x.region, x.locality, coalesce(x.number_type, 'local') as number_type,
       coalesce(x.features, '{}') as features, x.monthly_cost, x.upfront_cost,
       coalesce(x.currency, 'USD') as currency
     from jsonb_to_recordset(p_rows) as x(e164 text, carrier_ref text, carrier_account text,
       country text, region text, locality text, number_type text, features text[],
       monthly_cost numeric, upfront_cost numeric, currency text)
   ),
-  seen as (
-    insert into switchboard.sync_seen_batches (run_id, e164s)
-    select p_run_id, array_agg(e164) from incoming having count(*) > 0
-  ),
-  updated as (
-    update switchboard.numbers n
-    set carrier = p_carrier, carrier_ref = i.carrier_ref, carrier_account = i.carrier_account,
-        country = coalesce(i.country, n.country), region = coalesce(i.region, n.region),
-        locality = coalesce(i.locality, n.locality), number_type = i.number_type,
-        features = i.features, monthly_cost = coalesce(i.monthly_cost, n.monthly_cost),
-        upfront_cost = coalesce(i.upfront_cost, n.upfront_cost), currency = i.currency,
-        status = case when n.status = 'missing'
-                      then case when n.owner is null then 'available' else 'assigned' end
-                      else n.status end,
-        updated_at = now()
-    from incoming i
-    where n.e164 = i.e164 and n.status <> 'released'
-      and (n.carrier is distinct from p_carrier
+  -- One index probe per number: its live record, if any, and whether anything differs.
+  matched as materialized (
+    select i.*, n.id as number_id,
+      n.id is not null and (n.carrier is distinct from p_carrier
         or n.carrier_ref is distinct from i.carrier_ref
         or n.carrier_account is distinct from i.carrier_account
         or (i.country is not null and n.country is distinct from i.country)
@@ -91,18 +78,38 @@ begin
         or (i.monthly_cost is not null and n.monthly_cost is distinct from i.monthly_cost)
         or (i.upfront_cost is not null and n.upfront_cost is distinct from i.upfront_cost)
         or n.currency is distinct from i.currency
-        or n.status = 'missing')
+        or n.status = 'missing') as changed
+    from incoming i
+    left join switchboard.numbers n on n.e164 = i.e164 and n.status <> 'released'
+  ),
+  seen as (
+    insert into switchboard.sync_seen_batches (run_id, e164s)
+    select p_run_id, array_agg(e164) from incoming having count(*) > 0
+  ),
+  -- Only the numbers that differ are written, by primary key.
+  updated as (
+    update switchboard.numbers n
+    set carrier = p_carrier, carrier_ref = m.carrier_ref, carrier_account = m.carrier_account,
+        country = coalesce(m.country, n.country), region = coalesce(m.region, n.region),
+        locality = coalesce(m.locality, n.locality), number_type = m.number_type,
+        features = m.features, monthly_cost = coalesce(m.monthly_cost, n.monthly_cost),
+        upfront_cost = coalesce(m.upfront_cost, n.upfront_cost), currency = m.currency,
+        status = case when n.status = 'missing'
+                      then case when n.owner is null then 'available' else 'assigned' end
+                      else n.status end,
+        updated_at = now()
+    from matched m
+    where m.changed and n.id = m.number_id and n.status <> 'released'
     returning 1
   ),
   -- Numbers nobody owns land in the pool.
   inserted as (
     insert into switchboard.numbers (e164, carrier, carrier_ref, carrier_account, status, country,
       region, locality, number_type, features, monthly_cost, upfront_cost, currency, source)
-    select i.e164, p_carrier, i.carrier_ref, i.carrier_account, 'available', i.country, i.region,
-      i.locality, i.number_type, i.features, i.monthly_cost, i.upfront_cost, i.currency, 'sync'
-    from incoming i
-    where not exists (
-      select 1 from switchboard.numbers n where n.e164 = i.e164 and n.status <> 'released')
+    select m.e164, p_carrier, m.carrier_ref, m.carrier_account, 'available', m.country, m.region,
+      m.locality, m.number_type, m.features, m.monthly_cost, m.upfront_cost, m.currency, 'sync'
+    from matched m
+    where m.number_id is null
     on conflict do nothing
     returning 1
   )
