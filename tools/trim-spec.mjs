@@ -21,7 +21,9 @@
  *   - request bodies are inlined and made strict: every object schema gets
  *     `additionalProperties: false` unless the vendor already said what extra keys may be; `allOf`
  *     of plain objects is merged first (a strict `allOf` branch would reject its siblings' keys);
- *   - empty enums are dropped (they make every value invalid and break Prism's faker).
+ *   - empty enums are dropped (they make every value invalid and break Prism's faker);
+ *   - with --response-depth, a response `oneOf` that the cut left with a free-form branch becomes
+ *     `anyOf` (every value would match each `{}` branch, so "exactly one" could never hold).
  * The source file, repository, path, commit, operations and options go into `info.x-trimmed-from`,
  * so that anyone can re-run the same trim. Needs `js-yaml` only for YAML input (present in
  * node_modules through eslint); the committed output is plain JSON and needs nothing.
@@ -124,6 +126,31 @@ function inline(doc, node, depth, path = []) {
   return out;
 }
 
+const isFreeForm = (schema) =>
+  schema !== null &&
+  typeof schema === 'object' &&
+  !Array.isArray(schema) &&
+  Object.keys(schema).every((key) => key === 'description' || key === 'title');
+
+/**
+ * Turns each `oneOf` with a free-form branch into `anyOf`, returning how many. A cut leaves `{}`
+ * below the depth, and inside a `oneOf` that is fatal: any value matches every `{}` branch, so
+ * "exactly one" never holds and Prism answers the operation with a 500 about its own response.
+ * `anyOf` accepts what the vendor meant (one branch; below the cut unchecked).
+ */
+function anyOfForCutBranches(node) {
+  if (Array.isArray(node)) return node.reduce((sum, item) => sum + anyOfForCutBranches(item), 0);
+  if (!node || typeof node !== 'object') return 0;
+  let changed = 0;
+  if (Array.isArray(node.oneOf) && node.oneOf.some(isFreeForm)) {
+    node.anyOf = node.oneOf;
+    delete node.oneOf;
+    changed++;
+  }
+  for (const value of Object.values(node)) changed += anyOfForCutBranches(value);
+  return changed;
+}
+
 /** Drops `enum: []`, which no value can satisfy. */
 function dropEmptyEnums(node) {
   if (Array.isArray(node)) return node.forEach(dropEmptyEnums);
@@ -201,6 +228,7 @@ function makeStrictifier(doc) {
 
 function trim(doc, operations, { responseDepth }) {
   const paths = {};
+  let cutOneOfs = 0;
   const { strictify, twins } = makeStrictifier(doc);
   for (const operation of operations) {
     const match = /^([A-Za-z]+)\s+(\/\S*)$/.exec(operation.trim());
@@ -225,7 +253,10 @@ function trim(doc, operations, { responseDepth }) {
       for (const [status, response] of Object.entries(op.responses)) {
         const resolved = response.$ref ? clone(resolve(doc, response.$ref)) : response;
         for (const media of Object.values(resolved.content ?? {})) {
-          if (media.schema) media.schema = inline(doc, media.schema, responseDepth);
+          if (media.schema) {
+            media.schema = inline(doc, media.schema, responseDepth);
+            cutOneOfs += anyOfForCutBranches(media.schema);
+          }
           // Examples of a cut schema may no longer match it; Prism can generate from the schema.
           if (media.examples) media.examples = inline(doc, media.examples, 8);
         }
@@ -266,7 +297,7 @@ function trim(doc, operations, { responseDepth }) {
     components,
   };
   dropEmptyEnums(out);
-  return out;
+  return { doc: out, cutOneOfs };
 }
 
 async function main() {
@@ -301,7 +332,7 @@ async function main() {
   const commit = values.commit ?? fromReadme.commit;
   if (!commit) usage(`no commit known for ${fileName}: pass --commit`);
 
-  const trimmed = trim(doc, values.op, { responseDepth });
+  const { doc: trimmed, cutOneOfs } = trim(doc, values.op, { responseDepth });
   trimmed.info['x-trimmed-from'] = {
     file: fileName,
     source: values.source ?? fromReadme.source ?? null,
@@ -309,6 +340,9 @@ async function main() {
     ...(fromReadme.commitNote ? { note: fromReadme.commitNote } : {}),
     operations: values.op,
     responseDepth: responseDepth ?? null,
+    ...(responseDepth !== undefined
+      ? { responseCut: `${cutOneOfs} response oneOf with a cut (free-form) branch -> anyOf` }
+      : {}),
     requestBodies: 'strict (additionalProperties: false)',
     tool: 'tools/trim-spec.mjs',
   };
