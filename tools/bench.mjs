@@ -1,109 +1,199 @@
-// `npm run bench`: prints figures, asserts nothing. Each benchmark reports its figure, its goal
-// and whether it met it; `--json` prints the same as one JSON document. Later issues add theirs.
-// The issue-3 benchmarks (sync of 100,000 numbers, search over two carriers) are TypeScript in
-// tools/bench/, bundled with esbuild into a temporary folder under node_modules/.cache (so that
-// their external packages resolve) and run there: `node tools/bench.mjs [--json] [--skip-issue3]`.
-import { execFileSync } from 'node:child_process';
+// `npm run bench`: prints figures with their goals and whether each was met; asserts nothing.
+//
+//   node tools/bench.mjs [--json] [--only a,b] [--skip a,b]
+//
+// Suites: `cli` (timings of the built command, here) and every suite listed in
+// tools/bench/suites.ts. Those are TypeScript, bundled with esbuild into a temporary folder under
+// node_modules/.cache (so their external packages resolve) and run one process each: a suite that
+// throws, exits or hangs becomes a failed row with its error, and the others still run.
+// `--skip-issue3` is kept as `--skip sync,search`.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { build } from 'esbuild';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout, clearTimeout } from 'node:timers';
+import { build } from 'esbuild';
 
-const json = process.argv.includes('--json');
-const bin = new URL('../bin/switchboard.js', import.meta.url).pathname;
-execFileSync(process.execPath, [new URL('./build.mjs', import.meta.url).pathname], {
-  stdio: 'inherit',
-});
+const SUITE_TIMEOUT_MS = 20 * 60_000;
 
-const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
-const env = { PATH: process.env.PATH, HOME: dir, SWITCHBOARD_DATA_DIR: join(dir, 'data') };
-const time = (args) => {
-  const start = process.hrtime.bigint();
-  execFileSync(process.execPath, [bin, ...args], { env, stdio: 'ignore' });
-  return Number(process.hrtime.bigint() - start) / 1e6;
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const listArg = (flag) => {
+  const index = argv.indexOf(flag);
+  if (index < 0) return null;
+  const value = argv[index + 1];
+  if (!value || value.startsWith('--')) {
+    console.error(`${flag} needs suite names, e.g. ${flag} sync,search`);
+    process.exit(2);
+  }
+  return value.split(',').map((s) => s.trim());
 };
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const only = listArg('--only');
+const skip = [
+  ...(listArg('--skip') ?? []),
+  ...(argv.includes('--skip-issue3') ? ['sync', 'search'] : []),
+];
+const wanted = (name) => (only ? only.includes(name) : true) && !skip.includes(name);
 
+const root = new URL('..', import.meta.url).pathname;
+const loadBefore = loadavg();
 const results = [];
-try {
+const failed = (suite, error) =>
   results.push({
-    name: 'CLI `--help`, median of 10 runs',
-    value: median(Array.from({ length: 10 }, () => time(['--help']))),
-    unit: 'ms',
-    goal: '< 1000 ms',
-    met: null,
+    suite,
+    name: `suite ${suite} failed: ${String(error).split('\n')[0].slice(0, 300)}`,
+    value: null,
+    unit: '',
+    goal: 'runs',
+    met: false,
+    error: String(error).slice(0, 2000),
   });
-  results.push({
-    name: 'first command on a new embedded store (creates the database)',
-    value: time(['search', '415']),
-    unit: 'ms',
-    goal: 'informational',
-    met: null,
-  });
-  results.push({
-    name: '`search 415` on an existing embedded store, median of 5',
-    value: median(Array.from({ length: 5 }, () => time(['search', '415']))),
-    unit: 'ms',
-    goal: 'informational',
-    met: null,
-  });
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-results[0].met = results[0].value < 1000;
 
-if (!process.argv.includes('--skip-issue3')) {
-  const cache = new URL('../node_modules/.cache/', import.meta.url).pathname;
-  mkdirSync(cache, { recursive: true });
-  const out = mkdtempSync(join(cache, 'switchboard-bench-'));
+execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'inherit' });
+
+if (wanted('cli')) {
+  const bin = join(root, 'bin/switchboard.js');
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const env = { PATH: process.env.PATH, HOME: dir, SWITCHBOARD_DATA_DIR: join(dir, 'data') };
+  const time = (args) => {
+    const start = process.hrtime.bigint();
+    execFileSync(process.execPath, [bin, ...args], { env, stdio: 'ignore' });
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   try {
-    await build({
-      entryPoints: { main: 'tools/bench/main.ts', 'sync-child': 'tools/bench/sync-child.ts' },
-      outdir: out,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
+    const help = median(Array.from({ length: 10 }, () => time(['--help'])));
+    results.push({
+      suite: 'cli',
+      name: 'CLI `--help`, median of 10 runs',
+      value: help,
+      unit: 'ms',
+      goal: '< 1000 ms',
+      met: help < 1000,
     });
-    const output = execFileSync(process.execPath, [join(out, 'main.js')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 16 * 1024 * 1024,
+    results.push({
+      suite: 'cli',
+      name: 'first command on a new embedded store (creates the database)',
+      value: time(['search', '415']),
+      unit: 'ms',
+      goal: 'informational',
+      met: null,
     });
-    results.push(...JSON.parse(output.toString('utf8').trim().split('\n').pop()));
+    results.push({
+      suite: 'cli',
+      name: '`search 415` on an existing embedded store, median of 5',
+      value: median(Array.from({ length: 5 }, () => time(['search', '415']))),
+      unit: 'ms',
+      goal: 'informational',
+      met: null,
+    });
+  } catch (error) {
+    failed('cli', error);
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (json) {
-  console.log(
-    JSON.stringify(
-      {
-        machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
-        results,
-      },
-      null,
-      2,
-    ),
+/** Runs one bundled suite in its own process; resolves with its rows or a failed row. */
+function runSuite(mainJs, name) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [mainJs, name], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+      process.stderr.write(chunk);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(signal ? `killed by ${signal}` : `exited with ${code}`);
+        const rows = JSON.parse(last);
+        if (!Array.isArray(rows)) throw new Error('printed no rows');
+        resolve(rows.map((row) => ({ suite: name, ...row })));
+      } catch (error) {
+        const lines = err.trim().split('\n').filter(Boolean);
+        const reason = lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? '';
+        resolve([{ failure: `${error.message}${reason ? `: ${reason}` : ''}`, stderr: err }]);
+      }
+    });
+  });
+}
+
+const cache = join(root, 'node_modules/.cache/');
+mkdirSync(cache, { recursive: true });
+const out = mkdtempSync(join(cache, 'switchboard-bench-'));
+try {
+  await build({
+    entryPoints: {
+      main: join(root, 'tools/bench/main.ts'),
+      'sync-child': join(root, 'tools/bench/sync-child.ts'),
+    },
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const names = JSON.parse(
+    execFileSync(process.execPath, [join(out, 'main.js'), '--list'], { encoding: 'utf8' }),
   );
+  const unknown = [...(only ?? []), ...skip].filter((n) => n !== 'cli' && !names.includes(n));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown suite ${unknown.join(', ')}. Suites: cli, ${names.join(', ')}`);
+    process.exit(2);
+  }
+  for (const name of names.filter(wanted)) {
+    process.stderr.write(`bench: suite ${name}\n`);
+    const rows = await runSuite(join(out, 'main.js'), name);
+    if (rows[0]?.failure) failed(name, rows[0].failure);
+    else results.push(...rows);
+  }
+} catch (error) {
+  failed('bundle', error);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+
+const machine = {
+  node: process.version,
+  cpus: cpus().length,
+  loadAverage: {
+    before: loadBefore.map((l) => +l.toFixed(2)),
+    after: loadavg().map((l) => +l.toFixed(2)),
+  },
+};
+if (json) {
+  console.log(JSON.stringify({ machine, results }, null, 2));
 } else {
+  const figure = (r) =>
+    r.value === null || !Number.isFinite(r.value)
+      ? 'error'
+      : r.unit === '×'
+        ? `${r.value.toFixed(r.digits ?? 2)}×`
+        : `${r.value.toFixed(r.digits ?? 0)} ${r.unit}`;
   const rows = results.map((r) => [
+    r.suite,
     r.name,
-    r.unit === '×'
-      ? `${r.value.toFixed(r.digits ?? 2)}×`
-      : `${r.value.toFixed(r.digits ?? 0)} ${r.unit}`,
+    figure(r),
     r.goal,
     r.met === null ? '-' : r.met ? 'met' : 'NOT met',
   ]);
-  const widths = [0, 1, 2, 3].map((i) =>
-    Math.max(
-      ...rows.map((row) => row[i].length),
-      ['benchmark', 'figure', 'goal', 'result'][i].length,
-    ),
-  );
+  const head = ['suite', 'benchmark', 'figure', 'goal', 'result'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  console.log(line(['benchmark', 'figure', 'goal', 'result']));
+  console.log(line(head));
   for (const row of rows) console.log(line(row));
+  console.log(
+    `\n${machine.cpus} CPUs, Node ${machine.node}; load average (1 min) ${machine.loadAverage.before[0]} before, ${machine.loadAverage.after[0]} after: figures from a busy machine are slower.`,
+  );
 }
+process.exit(results.some((r) => r.goal === 'runs' && r.met === false) ? 1 : 0);
