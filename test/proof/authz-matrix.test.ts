@@ -7,7 +7,13 @@
  * requests and numbers made per cell through store and core calls), and what the caller saw is
  * checked against it, and against the audit event the call wrote. The matrix is printed once.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_OWNED } from '../../src/carriers/sandbox-inventory.js';
 import { servedTools } from '../../src/mcp/server.js';
 import type { Harness } from '../slack/harness.js';
 import { startHarness } from '../slack/harness.js';
@@ -15,6 +21,7 @@ import type { McpDriver, Observed } from './authz/drivers.js';
 import {
   AUDIT_SURFACE,
   actorIdFor,
+  callTool,
   cli,
   cliDriver,
   makeSetup,
@@ -22,7 +29,7 @@ import {
   mcpStdioDriver,
   slackDriver,
 } from './authz/drivers.js';
-import type { Cell, Outcome } from './authz/policy.js';
+import type { Cell, Command, Outcome } from './authz/policy.js';
 import { COMMANDS, ROLES, SURFACES, SYMBOL, expected, renderMatrix } from './authz/policy.js';
 
 const LEGEND = [
@@ -142,4 +149,76 @@ describe('authorisation matrix: roles × commands × surfaces', () => {
     for (const outcome of ['allowed', 'refused', 'absent', 'unauthenticated'] as const)
       expect(run.some((c) => c.observed === outcome)).toBe(true);
   }, 600_000);
+});
+
+/**
+ * The built `switchboard mcp --as <member id>` over real stdio pipes, one process per role on one
+ * embedded data folder with the policy from the environment: the same cells as the in-memory
+ * column for every command whose fixture needs no other member's number ("release other" and
+ * "link other" are left to the in-memory column, which runs them on the shared store).
+ */
+describe('authorisation matrix: MCP over real stdio (built bin)', () => {
+  const BIN = join(import.meta.dirname, '../../bin/switchboard.js');
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-authz-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('agrees with the policy table for member, approver and admin', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      SWITCHBOARD_DATA_DIR: join(dir, 'data'),
+      SWITCHBOARD_APPROVERS: 'U01BOB',
+      SWITCHBOARD_ADMINS: 'U01ADMIN',
+      LOG_LEVEL: 'warn',
+    };
+    // In order: a claimed number is then linked, unlinked and released by its holder.
+    const sequence: Command[] = [
+      'search',
+      'buy',
+      'approve',
+      'approve own',
+      'deny',
+      'withdraw own',
+      'claim',
+      'link own',
+      'unlink own',
+      'release own',
+      'list all',
+      'sync',
+      'provision',
+      'audit',
+      'token create',
+    ];
+    const wrong: string[] = [];
+    const roles = ['member', 'approver', 'admin'] as const;
+    for (const [i, role] of roles.entries()) {
+      const number = SANDBOX_OWNED[i] as string;
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, 'mcp', '--as', actorIdFor('mcp-stdio', role)],
+        env,
+        cwd: dir,
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: 'authz-matrix-stdio', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        for (const command of sequence) {
+          const fixture = {
+            number,
+            requestId: 'R-NOTREAL1',
+            target: command === 'provision' ? '+14155550100' : '212',
+            name: 'stdio-token',
+          };
+          const seen = await callTool(client, command, fixture);
+          const want = expected('mcp-stdio', role, command);
+          if (seen.outcome !== want)
+            wrong.push(`stdio × ${role} × ${command}: expected ${want}, saw ${seen.outcome}`);
+        }
+      } finally {
+        await client.close();
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 240_000);
 });

@@ -253,7 +253,7 @@ function toolCall(command: Command, fx: Fixture): [string, Record<string, unknow
   }
 }
 
-async function callTool(client: Client, command: Command, fx: Fixture): Promise<Observed> {
+export async function callTool(client: Client, command: Command, fx: Fixture): Promise<Observed> {
   const [name, args] = toolCall(command, fx);
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
   if (!result.isError) return { outcome: 'allowed' };
