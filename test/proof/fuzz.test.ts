@@ -83,11 +83,15 @@ const VALUES = [
   'U01ALICE',
   'U01BOB',
 ];
-const noise = fc.oneof(
-  fc.string({ maxLength: 20 }),
-  fc.string({ unit: 'grapheme', maxLength: 12 }),
-  fc.string({ unit: 'binary', maxLength: 12 }),
-);
+/** NUL is left out of generated text: a known bug, tested on its own below. */
+const clean = (text: string) => text.replaceAll('\u0000', '');
+const noise = fc
+  .oneof(
+    fc.string({ maxLength: 20 }),
+    fc.string({ unit: 'grapheme', maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 12 }),
+  )
+  .map(clean);
 const word = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...VALUES) },
   { weight: 2, arbitrary: fc.constantFrom(...FLAGS) },
@@ -118,7 +122,7 @@ const slashText = fc.oneof(
       .array(fc.oneof(word, quoteChars), { maxLength: 10 })
       .map((parts) => parts.join('')),
   },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }).map(clean) },
 );
 
 /** A clear error: a CoreError with a code and a message of a few words. */
@@ -352,32 +356,42 @@ describe(
         await h?.close();
       });
 
-      it('/number text: every command is acknowledged and answered privately with a reply', async () => {
+      it('/number text: every command is acknowledged, then answered privately with a reply', async () => {
         let sent = 0;
-        const texts: string[] = [];
         const users = ['U01ALICE', 'U01BOB', 'U01CAROL'];
         await fc.assert(
           fc.asyncProperty(slashText, fc.constantFrom(...users), async (text, user) => {
             const id = `fuzz-${sent++}`;
-            texts.push(text);
             const res = await postSigned(h.server.url, slashBody(h.fake, user, text, id));
             expect(res.status, text).toBe(200);
+            // The answer comes through response_url after the ack; wait for it, one at a time.
+            const reply = await eventually(
+              () => h.fake.responses.find((r) => r.id === id),
+              `a reply to ${JSON.stringify(text)}`,
+              30_000,
+            );
+            const body = JSON.stringify(reply.body);
+            expect(body.length).toBeGreaterThan(20);
+            expect(body, text).not.toMatch(/something went wrong/i);
           }),
           { numRuns: E2E_RUNS, seed: SEED },
         );
-        // Every command gets its answer through response_url, each with something to read.
-        const unanswered = () => {
-          const ids = new Set(h.fake.responses.map((r) => r.id));
-          return texts.filter((_, i) => !ids.has(`fuzz-${i}`));
-        };
-        await eventually(() => unanswered().length === 0, `${sent} replies`, 120_000).catch(
-          () => undefined,
-        );
-        expect(unanswered()).toEqual([]);
-        for (const reply of h.fake.responses) {
-          const body = JSON.stringify(reply.body);
-          expect(body.length).toBeGreaterThan(20);
-          expect(body).not.toMatch(/something went wrong/i);
+      });
+
+      // KNOWN BUG (reported to the lead): a NUL character in user text reaches PostgreSQL, which
+      // refuses it; the store turns that into INTERNAL. `/number <NUL>` gets no answer at all (the
+      // refusal's audit write fails before the reply), `buy 415 --reason a<NUL>b` gets "Something
+      // went wrong", and so does the CLI's main() and an MCP argument. Generated inputs leave NUL
+      // out (see `clean`); this turns red once it is fixed: then make it a plain `it`.
+      it.fails('a NUL character in /number text gets a clear answer', async () => {
+        for (const [i, text] of ['\u0000', 'buy 415 --reason a\u0000b'].entries()) {
+          await postSigned(h.server.url, slashBody(h.fake, 'U01ALICE', text, `nul-${i}`));
+          const reply = await eventually(
+            () => h.fake.responses.find((r) => r.id === `nul-${i}`),
+            'a reply',
+            10_000,
+          );
+          expect(JSON.stringify(reply.body)).not.toMatch(/something went wrong/i);
         }
       });
     });
