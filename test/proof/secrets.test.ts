@@ -285,6 +285,15 @@ describe('no secrets anywhere', { timeout: 600_000 }, () => {
     const found: string[] = [];
     for (const [where, text] of outputs) found.push(...findSecrets(where, text));
     found.push(...findSecrets('logs', log.join('')));
+    // The MCP bearer token `token create` printed once: stored as a hash only, never logged.
+    const created = outputs.find(([where]) => where.startsWith('switchboard token create'))!;
+    const token = /sbt_[A-Za-z0-9_-]{43}/.exec(created[1])?.[0];
+    expect(token, created[1]).toBeDefined();
+    const tokenIn = (where: string, text: string) =>
+      text.includes(token!) ? [`${where}: the MCP bearer token`] : [];
+    found.push(...tokenIn('logs', log.join('')));
+    for (const [where, text] of outputs.filter((o) => o !== created))
+      found.push(...tokenIn(where, text));
 
     // The database: every row of every table, as the database itself prints it.
     const db = await openPgliteExecutor({ dataDir: join(root, 'data') });
@@ -296,7 +305,8 @@ describe('no secrets anywhere', { timeout: 600_000 }, () => {
       expect(tables.map((t) => t.name)).toContain('switchboard.audit_events');
       for (const { name } of tables) {
         const rows = await db.query<{ r: string }>(`select t::text as r from ${name} t`);
-        found.push(...findSecrets(`table ${name}`, rows.map((r) => r.r).join('\n')));
+        const dump = rows.map((r) => r.r).join('\n');
+        found.push(...findSecrets(`table ${name}`, dump), ...tokenIn(`table ${name}`, dump));
       }
       const audit = await db.query<{ n: number }>(
         'select count(*)::int as n from switchboard.audit_events',
@@ -313,7 +323,9 @@ describe('no secrets anywhere', { timeout: 600_000 }, () => {
       });
     for (const path of walk(join(root, 'data'))) {
       try {
-        found.push(...findSecrets(`file ${path.slice(root.length)}`, readFileSync(path, 'latin1')));
+        const bytes = readFileSync(path, 'latin1');
+        const where = `file ${path.slice(root.length)}`;
+        found.push(...findSecrets(where, bytes), ...tokenIn(where, bytes));
       } catch {
         // a socket or a file gone meanwhile
       }
