@@ -360,10 +360,14 @@ export class SqlStore implements Store {
 
   async listRequests(filter: RequestFilter): Promise<PurchaseRequest[]> {
     return this.select(
-      `select to_jsonb(r) as r from switchboard.requests r
-       where ($1::text::jsonb is null or status in (select jsonb_array_elements_text($1::text::jsonb))) and ($2::text is null or requester = $2::text)
-         and ($4::boolean is not true or link_status = 'pending')
-       order by created_at desc limit $3::int`,
+      // Limit first, JSON after (see listNumbers).
+      `select to_jsonb(r) as r from (
+         select * from switchboard.requests
+         where ($1::text::jsonb is null or status in (select jsonb_array_elements_text($1::text::jsonb))) and ($2::text is null or requester = $2::text)
+           and ($4::boolean is not true or link_status = 'pending')
+         order by created_at desc limit $3::int
+       ) r
+       order by r.created_at desc`,
       [
         filter.statuses ? json(filter.statuses) : null,
         filter.requester ?? null,
@@ -422,12 +426,17 @@ export class SqlStore implements Store {
   async listNumbers(filter: NumberFilter): Promise<NumberRecord[]> {
     const scope = filter.scope ?? 'all';
     return this.select(
-      `select to_jsonb(n) as r from switchboard.numbers n
-       where ($1::boolean or status <> 'released')
-         and ($2::text is null or owner = $2::text)
-         and ($3::text <> 'pool' or (status = 'available' and owner is null))
-         and ($3::text <> 'owned' or owner is not null)
-       order by owner nulls first, e164 limit $4::int`,
+      // Rows are chosen and cut to the limit first, then turned into JSON: to_jsonb over the
+      // whole table before the sort made a 50-row page of 10,000 numbers cost ~200 ms on PGlite.
+      `select to_jsonb(n) as r from (
+         select * from switchboard.numbers
+         where ($1::boolean or status <> 'released')
+           and ($2::text is null or owner = $2::text)
+           and ($3::text <> 'pool' or (status = 'available' and owner is null))
+           and ($3::text <> 'owned' or owner is not null)
+         order by owner nulls first, e164 limit $4::int
+       ) n
+       order by n.owner nulls first, n.e164`,
       [filter.includeReleased ?? false, filter.owner ?? null, scope, filter.limit ?? 1000],
       toNumber,
     );
@@ -540,10 +549,14 @@ export class SqlStore implements Store {
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
     return this.select(
-      `select to_jsonb(a) as r from switchboard.audit_events a
-       where ($1::text is null or actor = $1::text) and ($2::text is null or target = $2::text)
-         and ($3::text is null or request_id = $3::text)
-       order by at desc, id desc limit $4::int`,
+      // Limit first, JSON after (see listNumbers): the trail only grows.
+      `select to_jsonb(a) as r from (
+         select * from switchboard.audit_events
+         where ($1::text is null or actor = $1::text) and ($2::text is null or target = $2::text)
+           and ($3::text is null or request_id = $3::text)
+         order by at desc, id desc limit $4::int
+       ) a
+       order by a.at desc, a.id desc`,
       [filter.actor ?? null, filter.target ?? null, filter.requestId ?? null, filter.limit ?? 50],
       toAudit,
     );
