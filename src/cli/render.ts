@@ -219,7 +219,11 @@ export const renderers: Record<string, (result: never) => string> = {
       formatMoney(r.totals.team.monthly, r.totals.currency),
     ]);
     const sandbox = r.numbers.some((n) => n.carrier === 'sandbox');
-    return `${numbersTable(r.numbers)}\n\nMonthly cost\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
+    const more =
+      r.totals.team.count > r.numbers.length
+        ? `\nShowing ${r.numbers.length} of ${r.totals.team.count}; see more with: list ${r.scope} --limit ${Math.min(r.totals.team.count, 10_000)}`
+        : '';
+    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
   },
   show: (r: { number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }) => {
     const n = r.number;

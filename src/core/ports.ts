@@ -254,6 +254,9 @@ export interface Store {
   listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]>;
   // --- end Slack message refs ------------------------------------------------------------------
 
+  /** Count and monthly cost per owner (null: the pool) of every live number the filter selects. */
+  numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope'>): Promise<NumberTotal[]>;
+
   // --- Provisioning (issue 4) -------------------------------------------------------------------
   /** Records the outcome of linking a provisioned number: pending | failed -> linked | failed. */
   setRequestLink(
@@ -264,6 +267,13 @@ export interface Store {
   ): Promise<SetLinkOutcome>;
   /** Adds a number the carrier account owns (verified there) to the pool, unless it is recorded. */
   importNumber(carrier: CarrierName, row: OwnedNumber, now: Date): Promise<ImportOutcome>;
+}
+
+export interface NumberTotal {
+  owner: string | null;
+  count: number;
+  monthly: number;
+  currency: string;
 }
 
 export type SetLinkOutcome =

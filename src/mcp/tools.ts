@@ -469,7 +469,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
             ? 'You have no numbers. See the pool with scope "pool", or search_numbers to buy one.'
             : `No numbers (${v.scope}).`;
         return [
-          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope}), ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
+          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope})${v.totals.team.count > v.count ? ` of ${v.totals.team.count}; ask with a higher limit for more` : ''}, ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
           ...v.numbers.map(numberLine),
         ].join('\n');
       },

@@ -20,7 +20,7 @@ import type {
   Surface,
   SyncRun,
 } from '../core/types.js';
-import type { OwnedNumber } from '../core/ports.js';
+import type { NumberTotal, OwnedNumber } from '../core/ports.js';
 
 export type Row = Record<string, unknown>;
 
@@ -219,5 +219,14 @@ export function fromOwned(row: OwnedNumber): Record<string, unknown> {
     monthly_cost: row.monthlyCost,
     upfront_cost: row.upfrontCost,
     currency: row.currency,
+  };
+}
+
+export function toNumberTotal(row: Row): NumberTotal {
+  return {
+    owner: strOrNull(row.owner),
+    count: num(row.count),
+    monthly: num(row.monthly),
+    currency: strOrNull(row.currency) ?? 'USD',
   };
 }

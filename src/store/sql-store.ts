@@ -23,6 +23,7 @@ import type {
   LinkOutcome,
   NewPurchaseRequest,
   NumberFilter,
+  NumberTotal,
   OwnedNumber,
   ReleaseOutcome,
   RequestFilter,
@@ -54,6 +55,7 @@ import type { Row } from './rows.js';
 import {
   fromAudit,
   fromOwned,
+  toNumberTotal,
   fromQuote,
   toAudit,
   toMember,
@@ -440,6 +442,18 @@ export class SqlStore implements Store {
       [filter.includeReleased ?? false, filter.owner ?? null, scope, filter.limit ?? 1000],
       toNumber,
     );
+  }
+
+  async numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope'>): Promise<NumberTotal[]> {
+    const rows = await this.db
+      .query<{ r: Row[] }>('select switchboard.number_totals($1::text, $2::text) as r', [
+        filter.owner ?? null,
+        filter.scope ?? 'all',
+      ])
+      .catch((error: unknown) => {
+        throw translate(error, 'number_totals');
+      });
+    return (rows[0]?.r ?? []).map(toNumberTotal);
   }
 
   async syncBegin(

@@ -29,6 +29,7 @@ import type {
   NewApiToken,
   NewPurchaseRequest,
   NumberFilter,
+  NumberTotal,
   OwnedNumber,
   ReleaseOutcome,
   RequestFilter,
@@ -65,6 +66,7 @@ import {
   toMember,
   toNumber,
   toQuote,
+  toNumberTotal,
   toRequest,
   toSyncRun,
 } from './rows.js';
@@ -615,6 +617,14 @@ export class SupabaseStore implements Store {
       p_to: to,
     });
     return moved === true;
+  }
+
+  async numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope'>): Promise<NumberTotal[]> {
+    const rows = (await this.rpc('number_totals', {
+      p_owner: filter.owner ?? null,
+      p_scope: filter.scope ?? 'all',
+    })) as Row[] | null;
+    return (rows ?? []).map(toNumberTotal);
   }
 
   async claimSlackAnnouncement(requestId: string): Promise<boolean> {

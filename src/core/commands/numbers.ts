@@ -167,10 +167,14 @@ export const unlink = defineCommand({
   },
 });
 
+/** Numbers `list` shows by default; a team's totals still count every number. */
+export const LIST_PAGE = 100;
+
 export interface ListResult {
   scope: 'mine' | 'pool' | 'all';
+  /** One page: the first `limit` numbers in scope. */
   numbers: NumberRecord[];
-  /** Monthly cost per owner ('pool' for nobody's), and for the team. */
+  /** Monthly cost per owner ('pool' for nobody's), and for the team, over every number in scope. */
   totals: {
     byOwner: Array<{ owner: string; count: number; monthly: number }>;
     team: { count: number; monthly: number };
@@ -195,41 +199,35 @@ export const list = defineCommand({
       .int()
       .min(1)
       .max(10_000)
-      .default(1000)
-      .describe('How many numbers to return at most (default 1000)'),
+      .default(LIST_PAGE)
+      .describe(
+        `How many numbers to show at most (default ${LIST_PAGE}); the totals always cover every number in scope`,
+      ),
   }),
   async run(ctx, input): Promise<ListResult> {
     const { deps, actor } = ctx;
     const scope = input.scope ?? (isAdmin(deps.policy, actor) ? 'all' : 'mine');
-    const numbers = await deps.store.listNumbers(
+    const filter =
       scope === 'mine'
-        ? { owner: actor.id, limit: input.limit }
+        ? { owner: actor.id }
         : scope === 'pool'
-          ? { scope: 'pool', limit: input.limit }
-          : { scope: 'all', limit: input.limit },
-    );
-    const byOwner = new Map<string, { count: number; monthly: number }>();
-    for (const number of numbers) {
-      const key = number.owner ?? 'pool';
-      const entry = byOwner.get(key) ?? { count: 0, monthly: 0 };
-      entry.count += 1;
-      entry.monthly = roundMoney(entry.monthly + (number.monthlyCost ?? 0));
-      byOwner.set(key, entry);
-    }
-    const team = [...byOwner.values()].reduce(
+          ? { scope: 'pool' as const }
+          : { scope: 'all' as const };
+    const [numbers, totals] = await Promise.all([
+      deps.store.listNumbers({ ...filter, limit: input.limit }),
+      deps.store.numberTotals(filter),
+    ]);
+    const byOwner = totals
+      .map((t) => ({ owner: t.owner ?? 'pool', count: t.count, monthly: roundMoney(t.monthly) }))
+      .sort((a, b) => b.monthly - a.monthly || a.owner.localeCompare(b.owner));
+    const team = byOwner.reduce(
       (sum, e) => ({ count: sum.count + e.count, monthly: roundMoney(sum.monthly + e.monthly) }),
       { count: 0, monthly: 0 },
     );
     return {
       scope,
       numbers,
-      totals: {
-        byOwner: [...byOwner.entries()]
-          .map(([owner, e]) => ({ owner, ...e }))
-          .sort((a, b) => b.monthly - a.monthly || a.owner.localeCompare(b.owner)),
-        team,
-        currency: numbers[0]?.currency ?? 'USD',
-      },
+      totals: { byOwner, team, currency: totals[0]?.currency ?? numbers[0]?.currency ?? 'USD' },
     };
   },
 });

@@ -50,13 +50,13 @@ export function listMessage(result: ListResult): Message {
   const shown = result.numbers.slice(0, 400);
   const blocks = [
     section(
-      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${result.numbers.length})`,
+      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${result.totals.team.count > result.numbers.length ? `${result.numbers.length} of ${result.totals.team.count}` : result.numbers.length})`,
     ),
     ...numberBlocks(shown),
-    ...(result.numbers.length > shown.length
+    ...(result.totals.team.count > shown.length
       ? [
           context(
-            `…and ${result.numbers.length - shown.length} more: use the CLI for the full list.`,
+            `…and ${result.totals.team.count - shown.length} more: use the CLI for the full list (\`switchboard list ${result.scope} --limit N\`).`,
           ),
         ]
       : []),
