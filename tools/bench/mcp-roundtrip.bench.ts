@@ -1,5 +1,5 @@
 /**
- * MCP round trip: `list_numbers` (scope all, the default limit of 1,000 rows, and a page of 50)
+ * MCP round trip: `list_numbers` (scope all: the default page of 100 rows, and 1,000 rows)
  * with 10,000 numbers in an embedded store, through the SDK's own Client, over stdio against the
  * built `switchboard mcp` and over Streamable HTTP against createMcpHttpHandler on a local server
  * (as `serve` mounts it). Round trip: from callTool to its validated result. Goal: p50 under
@@ -80,8 +80,9 @@ function rows(transport: string, label: string, times: number[], goal: boolean):
 }
 
 const CASES: Array<{ label: string; args: Record<string, unknown>; goal: boolean }> = [
-  { label: '(scope all, default 1,000 rows)', args: { scope: 'all' }, goal: true },
-  { label: '(scope all, limit 50)', args: { scope: 'all', limit: 50 }, goal: false },
+  // The goal is measured on the call a model makes: the default page (100 rows, totals over all).
+  { label: '(scope all, default page of 100 rows)', args: { scope: 'all' }, goal: true },
+  { label: '(scope all, limit 1,000 rows)', args: { scope: 'all', limit: 1000 }, goal: false },
 ];
 
 /** 10,000 numbers through the store's own sync path, and one reader token. */
