@@ -38,6 +38,11 @@ export interface WireServer {
   /** Client connections open now. */
   connections(): number;
   /**
+   * Runs `fn` with the session to itself: the holder's own queries go straight to PGlite this
+   * way, between other clients' batches and transactions, never inside them.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /**
    * Stops serving. Waits up to `lingerMs` for clients to disconnect by themselves, then stops
    * accepting, waits for the session to be free (no transaction in progress), and closes the
    * remaining connections. A client whose next statement had not run yet gets SQLSTATE 57P01 for
@@ -80,17 +85,20 @@ function notRunAnswer(): Buffer {
   return Buffer.concat([head, fields, Buffer.from([0x5a, 0, 0, 0, 5, 0x49])]);
 }
 
+/** A socket connection, the holder's own in-process queries, or the server while it stops. */
+type Owner = Connection | object;
+
 interface Waiter {
-  connection: Connection | 'server';
+  connection: Owner;
   resolve: () => void;
 }
 
 /** Who may use the PGlite session now; first come, first served. */
 class Turn {
-  owner: Connection | 'server' | undefined;
+  owner: Owner | undefined;
   private readonly waiting: Waiter[] = [];
 
-  acquire(connection: Connection | 'server'): Promise<void> {
+  acquire(connection: Owner): Promise<void> {
     if (this.owner === undefined) {
       this.owner = connection;
       return Promise.resolve();
@@ -98,7 +106,7 @@ class Turn {
     return new Promise((resolve) => this.waiting.push({ connection, resolve }));
   }
 
-  release(connection: Connection | 'server'): void {
+  release(connection: Owner): void {
     if (this.owner !== connection) return;
     const next = this.waiting.shift();
     this.owner = next?.connection;
@@ -350,10 +358,22 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
       };
     });
 
+  let closing = false;
   return {
     path: options.path,
     connections: () => shared.connections.size,
+    async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+      if (closing) throw new Error('The embedded database is closing.');
+      const self = {};
+      await shared.turn.acquire(self);
+      try {
+        return await fn();
+      } finally {
+        shared.turn.release(self);
+      }
+    },
     async close({ lingerMs = 0, beforeStop } = {}) {
+      closing = true;
       const deadline = Date.now() + lingerMs;
       while (shared.connections.size > 0 && Date.now() < deadline) {
         await untilChange(Math.min(100, deadline - Date.now()));
@@ -362,7 +382,7 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // From here on nobody new gets the session: wait for the current owner to finish its batch
       // or transaction (the idle timer bounds a stuck one), then cut everyone else off.
-      await shared.turn.acquire('server');
+      await shared.turn.acquire(server);
       shared.stopping = true;
       for (const connection of shared.connections) connection.shutDown();
       shared.connections.clear();

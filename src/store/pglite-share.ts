@@ -1,8 +1,9 @@
 /**
  * One embedded database, several processes. The first process to open a data folder holds it:
  * it opens PGlite and serves it on a Unix socket inside the folder (pglite-share-server.ts).
- * Every process, the holder included, then talks to the database through that socket with the
- * `postgres` driver, so the SQL and its behaviour are those of the PostgreSQL store.
+ * Other processes talk to the database through that socket with the `postgres` driver (the same
+ * executor as the PostgreSQL store); the holder's own queries go to PGlite directly, taking
+ * their turn with the socket's clients.
  *
  * `switchboard.lock` in the folder says who holds it:
  *   { pid, nonce, state: 'starting' | 'serving' | 'closing', socket?, since }
@@ -172,8 +173,8 @@ function socketPathFor(dir: string): { path: string; cleanUp?: () => void } {
   };
 }
 
-/** A `postgres` driver on the holder's socket; the holder's own connections never idle out. */
-function connect(path: string, own: boolean): { db: SqlExecutor; sql: postgres.Sql } {
+/** A `postgres` driver on the holder's socket. */
+function connect(path: string): { db: SqlExecutor; sql: postgres.Sql } {
   const sql = postgres({
     path,
     user: 'postgres',
@@ -182,12 +183,32 @@ function connect(path: string, own: boolean): { db: SqlExecutor; sql: postgres.S
     // One statement in flight per connection: a holder that closes can then tell a client
     // exactly which statement did not run (SQLSTATE 57P01), and the client sends it again.
     max_pipeline: 1,
-    idle_timeout: own ? 0 : 2,
+    // Idle connections go, so that a holder that wants to close is not kept waiting.
+    idle_timeout: 2,
     connect_timeout: 10,
     onnotice: () => undefined,
     connection: { application_name: 'switchboard' },
   } as postgres.Options<Record<string, postgres.PostgresType>>);
   return { db: executor(sql, sql), sql };
+}
+
+/** The holder's own executor: PGlite in this process, one turn per statement or transaction. */
+function localExecutor(db: PGlite, server: WireServer): SqlExecutor {
+  type Queryable = Pick<PGlite, 'query' | 'exec'>;
+  const on = (q: Queryable): SqlExecutor => ({
+    query: async <T>(text: string, params: unknown[] = []) => (await q.query<T>(text, params)).rows,
+    exec: async (text: string) => {
+      await q.exec(text);
+    },
+    transaction: (fn) => fn(on(q)),
+    close: async () => undefined,
+  });
+  return {
+    query: (text, params) => server.exclusive(() => on(db).query(text, params)),
+    exec: (text) => server.exclusive(() => on(db).exec(text)),
+    transaction: (fn) => server.exclusive(() => db.transaction((tx) => fn(on(tx)))),
+    close: async () => undefined,
+  };
 }
 
 /** True when the statement certainly did not run: the holder was gone or turned it away. */
@@ -222,14 +243,12 @@ async function becomeHolder(
     const serving: LockRecord = { ...record, state: 'serving', socket: socket.path };
     replaceLock(dir, serving);
     process.once('exit', cleanUpOnExit);
-    const own = connect(socket.path, true);
     const db = pglite;
     const wire = server;
     return {
       role: 'holder',
-      db: own.db,
+      db: localExecutor(db, wire),
       async release() {
-        await own.db.close();
         await wire.close({
           lingerMs: options.lingerMs ?? 5_000,
           beforeStop: () => replaceLock(dir, { ...serving, state: 'closing', since: Date.now() }),
@@ -252,7 +271,7 @@ async function becomeHolder(
 }
 
 async function connectToHolder(path: string): Promise<Attachment> {
-  const client = connect(path, false);
+  const client = connect(path);
   try {
     await client.db.query('select 1');
   } catch (error) {
@@ -294,9 +313,10 @@ async function attach(dir: string, options: ShareOptions): Promise<Attachment> {
             breakStaleLock(dir, lock.raw);
             continue;
           }
-        } else if (!notExecuted(error)) {
+        } else if (error instanceof postgres.PostgresError && error.code !== '57P01') {
           throw error;
         }
+        // Otherwise the holder is closing (reset, ENOENT, 57P01): wait for the next one.
       }
     }
     if (Date.now() > deadline) {

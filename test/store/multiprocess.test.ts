@@ -384,11 +384,13 @@ describe('socket server on one PGlite', () => {
   let db: PGlite;
   let path: string;
   let stop: () => Promise<void>;
+  let exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
 
   beforeAll(async () => {
     db = await PGlite.create();
     path = join(base, 'wire.sock');
     const server = await startWireServer({ db, path, idleInTurnMs: 2_000 });
+    exclusive = (fn) => server.exclusive(fn);
     stop = () => server.close();
     const sql = postgres({ path, max: 1, onnotice: () => undefined });
     await sql.unsafe('create table counter (id int primary key, n int not null)');
@@ -401,7 +403,7 @@ describe('socket server on one PGlite', () => {
     await db.close();
   });
 
-  it('queries from many pooled connections and transactions with advisory locks never mix', async () => {
+  it("queries from many pooled connections, their transactions and the holder's own never mix", async () => {
     const clients = [0, 1, 2].map(() => postgres({ path, max: 5, onnotice: () => undefined }));
     try {
       const jobs: Array<Promise<unknown>> = [];
@@ -419,6 +421,19 @@ describe('socket server on one PGlite', () => {
               await new Promise((resolve) => setTimeout(resolve, 2));
               await tx.unsafe('update counter set n = $1 where id = 1', [row!.n + 1]);
             }),
+          );
+        } else if (i % 10 === 5) {
+          // The holder's own transactions, straight on PGlite, take their turn too.
+          jobs.push(
+            exclusive(() =>
+              db.transaction(async (tx) => {
+                const { rows } = await tx.query<{ n: number }>(
+                  'select n from counter where id = 1',
+                );
+                await new Promise((resolve) => setTimeout(resolve, 2));
+                await tx.query('update counter set n = $1 where id = 1', [rows[0]!.n + 1]);
+              }),
+            ),
           );
         } else if (i % 2) {
           jobs.push(
@@ -441,7 +456,7 @@ describe('socket server on one PGlite', () => {
       const [row] = await clients[0]!.unsafe<Array<{ n: number }>>(
         'select n from counter where id = 1',
       );
-      expect(row!.n).toBe(30);
+      expect(row!.n).toBe(60);
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
