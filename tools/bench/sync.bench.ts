@@ -198,6 +198,12 @@ async function syncBench(rows: BenchRow[]): Promise<void> {
 
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  // Each figure is also logged as it is measured: a long run cut short still tells something.
+  const push = rows.push.bind(rows);
+  rows.push = (...items: BenchRow[]) => {
+    for (const row of items) log(`${row.name}: ${row.value.toFixed(row.digits ?? 0)} ${row.unit}`);
+    return push(...items);
+  };
   await syncBench(rows);
   return rows;
 }
