@@ -232,8 +232,9 @@ async function becomeHolder(
   };
   try {
     // Issue 3 (memory, tools/bench): PostgreSQL's default 128 MB of shared buffers is most of an
-    // open PGlite's resident memory (about 290 MB open; 180 MB with 16 MB of buffers, and the 100,000-number sync bench peaks at
-    // 263 MB instead of 433 MB, no slower: the data files stay in the OS page cache).
+    // open PGlite's resident memory: about 290 MB open, 180 MB with 16 MB of buffers; the
+    // 100,000-number sync bench peaks at 263 MB instead of 433 MB, no slower (the data files
+    // stay in the OS page cache).
     pglite = await PGlite.create(join(dir, 'pgdata'), {
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     });
