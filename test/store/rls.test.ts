@@ -12,8 +12,9 @@ import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { freshPglite, freshPostgres, TEST_DATABASE_URL } from '../helpers/stores.js';
 
-const NOW = new Date('2026-11-21T12:00:00Z');
-const LATER = new Date('2026-11-21T13:00:00Z');
+// Now, to the minute: the database compares some times with its own clock.
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+const LATER = new Date(NOW.getTime() + 60 * 60_000);
 
 // Supabase auth user ids (the JWT's `sub`).
 const ALICE = '11111111-1111-4111-8111-111111111111';

@@ -7,7 +7,8 @@ import type { Quote } from '../../src/core/types.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
 
-const NOW = new Date('2026-11-21T12:00:00Z');
+// Now, to the minute: the database compares some times with its own clock.
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const LATER = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
 
 const quote = (id: string, e164: string): Quote => ({

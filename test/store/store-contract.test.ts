@@ -9,7 +9,8 @@ import { migrate } from '../../src/store/migrate.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
 
-const NOW = new Date('2026-11-21T12:00:00Z');
+// Now, to the minute: the database compares some times with its own clock.
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const LATER = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
 
 function quote(id: string, e164: string, monthly = 1): Quote {
@@ -71,11 +72,15 @@ const request = (
   now: NOW,
 });
 
+/**
+ * One whole sync run, begun at the current time: a run judges only numbers recorded before it
+ * began (sync_finish compares their updated_at with the run's start), as real runs do.
+ */
 async function syncAll(store: SqlStore, runId: string, rows: SyncRow[]) {
-  const begun = await store.syncBegin(runId, 'sandbox', 'local', NOW);
+  const begun = await store.syncBegin(runId, 'sandbox', 'local', new Date());
   expect(begun.status).toBe('started');
   const counts = await store.syncBatch(runId, 'sandbox', rows);
-  const run = await store.syncFinish(runId, LATER(1));
+  const run = await store.syncFinish(runId, new Date());
   return { counts, run };
 }
 

@@ -21,7 +21,8 @@ import { fakeSupabaseKey, freshSupabase, startPostgrestFake } from '../helpers/p
 import type { PostgrestFake } from '../helpers/postgrest-fake.js';
 import { freshPglite } from '../helpers/stores.js';
 
-const NOW = new Date('2026-11-21T12:00:00Z');
+// Now, to the minute: the database compares some times with its own clock.
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const SERVICE_KEY = fakeSupabaseKey('service_role');
 
 const quote = (id: string, e164: string): Quote => ({

@@ -24,6 +24,5 @@ export const suites: BenchSuite[] = [
   { name: 'sync', load: () => import('./sync.bench.js') },
   { name: 'search', load: () => import('./search.bench.js') },
   { name: 'slack-ack', load: () => import('./slack-ack.bench.js') },
-  { name: 'mcp-roundtrip', load: () => import('./mcp-roundtrip.bench.js') },
   { name: 'mcp', load: () => import('./mcp-roundtrip.bench.js') },
 ];
