@@ -263,13 +263,31 @@ describe(
             expect(stderr).toMatch(/^error: .{10,}/);
           }
         }),
-        { numRuns: E2E_RUNS, seed: SEED },
+        { numRuns: E2E_RUNS, seed: SEED, endOnFailure: true },
       );
       expect(codes.get(0)).toBeGreaterThan(0);
       expect(codes.get(2)).toBeGreaterThan(0);
       console.log(
         `CLI fuzz: exit codes ${JSON.stringify(Object.fromEntries(codes))}; help printed as text under --json ${helpAsText} times`,
       );
+    });
+
+    // KNOWN BUG (reported to the lead), found by the 10,000-input Slack run: auditRefusal in
+    // src/core/command.ts keeps `commandName.slice(0, 40)`, which can cut a surrogate pair in two;
+    // PostgreSQL refuses the lone half, so an unknown word of 40+ UTF-16 units with an emoji or
+    // other astral character at the cut gets INTERNAL (CLI exit 1; Slack: no answer at all). The
+    // same goes for the 500-unit cut of the audit message. Turns red once fixed: make it a plain it.
+    it.fails('an unknown command word cut inside a surrogate pair gets a clear error', async () => {
+      const env = { SWITCHBOARD_APPROVERS: 'U01BOB' };
+      const app: App = { config: loadConfig(env), deps, storeLabel: 'fuzz', close: async () => {} };
+      let out = '';
+      const code = await main(['a' + '\u{12054}'.repeat(25)], {
+        stdout: (t) => void (out += t),
+        stderr: (t) => void (out += t),
+        env,
+        openApp: async () => app,
+      });
+      expect(code, out).toBe(2);
     });
 
     it('MCP tool arguments: every call answers a result or an error the model can act on', async () => {
@@ -337,7 +355,7 @@ describe(
               expect(error.message.length).toBeGreaterThan(10);
             }
           }),
-          { numRuns: E2E_RUNS, seed: SEED },
+          { numRuns: E2E_RUNS, seed: SEED, endOnFailure: true },
         );
         expect(results).toBeGreaterThan(0);
         expect(errors).toBeGreaterThan(0);
@@ -374,7 +392,7 @@ describe(
             expect(body.length).toBeGreaterThan(20);
             expect(body, text).not.toMatch(/something went wrong/i);
           }),
-          { numRuns: E2E_RUNS, seed: SEED },
+          { numRuns: E2E_RUNS, seed: SEED, endOnFailure: true },
         );
       });
 
