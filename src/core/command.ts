@@ -85,6 +85,13 @@ export async function runCommand<O>(
   const started = performance.now();
   const note: AuditNote = {};
   try {
+    const nul = findNul(rawInput);
+    if (nul !== null) {
+      throw new CoreError(
+        'INVALID_INPUT',
+        `${nul ? `${nul}: ` : ''}text cannot contain a NUL character (\\0). Type it again without it. Usage: ${command.usage}`,
+      );
+    }
     const parsed = command.input.safeParse(rawInput);
     if (!parsed.success) {
       throw new CoreError('INVALID_INPUT', describeZodError(parsed.error, command.usage));
@@ -124,7 +131,7 @@ export async function auditRefusal(
   await audit(
     deps,
     actor,
-    commandName.slice(0, 40) || '(none)',
+    clip(commandName, 40) || '(none)',
     'refused',
     {},
     performance.now(),
@@ -146,17 +153,55 @@ async function audit(
     actor: actor.id,
     surface: actor.surface,
     command,
-    target: note.target ?? null,
+    target: note.target ? clip(note.target, 200) : null,
     outcome,
     errorCode: error?.code ?? null,
-    message: error ? error.message.slice(0, 500) : null,
+    message: error ? clip(error.message, 500) : null,
     monthlyCost: note.monthlyCost ?? null,
     upfrontCost: note.upfrontCost ?? null,
     currency: note.currency ?? null,
     requestId: note.requestId ?? null,
     durationMs: Math.round(performance.now() - started),
-    detail: note.detail ?? null,
+    detail: note.detail ? wellFormed(note.detail) : null,
   };
   // The audit trail must not turn a refusal into a crash; a failed write is still surfaced.
   await deps.store.recordAudit(event);
+}
+
+/**
+ * Text for the audit trail: at most `max` UTF-16 units, never half a surrogate pair (which the
+ * database refuses), and no NUL characters (which PostgreSQL text cannot hold).
+ */
+export function clip(text: string, max: number): string {
+  return text.replace(/\0/g, '').slice(0, max).replace(LONE_SURROGATE, '\uFFFD');
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The path of the first string holding a NUL character ('' for the input itself), or null. */
+function findNul(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findNul(item, `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findNul(item, path ? `${path}.${key}` : key);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/** A copy of `detail` whose strings the database accepts (see `clip`). */
+function wellFormed(detail: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(detail, (_key, value: unknown) =>
+      typeof value === 'string' ? clip(value, 2000) : value,
+    ),
+  ) as Record<string, unknown>;
 }

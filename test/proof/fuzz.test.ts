@@ -233,7 +233,6 @@ describe(
         close: async () => undefined, // one store for every run
       };
       const codes = new Map<number, number>();
-      let helpAsText = 0;
       await fc.assert(
         fc.asyncProperty(cliArgv, async (args) => {
           if (['serve', 'mcp', 'token', 'migrate'].includes(args[0] ?? '')) return;
@@ -247,13 +246,8 @@ describe(
           });
           codes.set(code, (codes.get(code) ?? 0) + 1);
           expect([0, 2, 3, 4, 5], `${args.join(' ')}\n${stdout}${stderr}`).toContain(code);
-          // Help and version are text even with --json (reported: DESIGN says --json prints one
-          // JSON document); everything else keeps the JSON contract.
-          const help =
-            code === 0 && /^(switchboard: |[A-Z].*\.\n\nUsage: |\d+\.\d+\.\d+\n$)/.test(stdout);
-          if (help) {
-            helpAsText += args.includes('--json') ? 1 : 0;
-          } else if (args.includes('--json')) {
+          // --json always prints one JSON document, help and version included.
+          if (args.includes('--json')) {
             const doc = JSON.parse(stdout) as { ok: boolean; error?: { message: string } };
             expect(doc.ok).toBe(code === 0);
             if (!doc.ok) expect(doc.error!.message.length).toBeGreaterThan(10);
@@ -267,17 +261,13 @@ describe(
       );
       expect(codes.get(0)).toBeGreaterThan(0);
       expect(codes.get(2)).toBeGreaterThan(0);
-      console.log(
-        `CLI fuzz: exit codes ${JSON.stringify(Object.fromEntries(codes))}; help printed as text under --json ${helpAsText} times`,
-      );
+      console.log(`CLI fuzz: exit codes ${JSON.stringify(Object.fromEntries(codes))}`);
     });
 
-    // KNOWN BUG (reported to the lead), found by the 10,000-input Slack run: auditRefusal in
-    // src/core/command.ts keeps `commandName.slice(0, 40)`, which can cut a surrogate pair in two;
-    // PostgreSQL refuses the lone half, so an unknown word of 40+ UTF-16 units with an emoji or
-    // other astral character at the cut gets INTERNAL (CLI exit 1; Slack: no answer at all). The
-    // same goes for the 500-unit cut of the audit message. Turns red once fixed: make it a plain it.
-    it.fails('an unknown command word cut inside a surrogate pair gets a clear error', async () => {
+    // Found by the 10,000-input Slack run: the audit trail cut an unknown command word at 40 UTF-16
+    // units, which could split a surrogate pair that PostgreSQL then refused (INTERNAL; Slack got
+    // no answer). The audit trail now cuts text to well-formed strings (`clip` in command.ts).
+    it('an unknown command word cut inside a surrogate pair gets a clear error', async () => {
       const env = { SWITCHBOARD_APPROVERS: 'U01BOB' };
       const app: App = { config: loadConfig(env), deps, storeLabel: 'fuzz', close: async () => {} };
       let out = '';
@@ -396,12 +386,9 @@ describe(
         );
       });
 
-      // KNOWN BUG (reported to the lead): a NUL character in user text reaches PostgreSQL, which
-      // refuses it; the store turns that into INTERNAL. `/number <NUL>` gets no answer at all (the
-      // refusal's audit write fails before the reply), `buy 415 --reason a<NUL>b` gets "Something
-      // went wrong", and so does the CLI's main() and an MCP argument. Generated inputs leave NUL
-      // out (see `clean`); this turns red once it is fixed: then make it a plain `it`.
-      it.fails('a NUL character in /number text gets a clear answer', async () => {
+      // A NUL character in user text used to reach PostgreSQL, which refuses it (INTERNAL; no
+      // answer on Slack). runCommand now refuses it as bad input and the audit trail drops it.
+      it('a NUL character in /number text gets a clear answer', async () => {
         for (const [i, text] of ['\u0000', 'buy 415 --reason a\u0000b'].entries()) {
           await postSigned(h.server.url, slashBody(h.fake, 'U01ALICE', text, `nul-${i}`));
           const reply = await eventually(
