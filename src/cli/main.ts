@@ -180,18 +180,44 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
   json = globals.json;
   const [name, ...words] = globals.words;
 
+  // With --json, help and the version are one JSON document too.
+  const printHelp = (target: AnyCommand | undefined) => {
+    if (!json) return io.stdout(target ? commandHelp(target) : help());
+    const describe = (c: AnyCommand) => ({
+      name: c.name,
+      summary: c.summary,
+      effect: c.effect,
+      usage: `switchboard ${c.usage}`,
+      examples: c.examples.map((e) => `switchboard ${e}`),
+    });
+    io.stdout(
+      JSON.stringify(
+        {
+          ok: true,
+          command: 'help',
+          result: target
+            ? describe(target)
+            : {
+                commands: commands.map(describe),
+                other: OTHER_COMMANDS.map(([n, summary]) => ({ name: n, summary })),
+              },
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  };
   if (globals.version) {
-    io.stdout(`${VERSION}\n`);
+    io.stdout(json ? JSON.stringify({ ok: true, version: VERSION }) + '\n' : `${VERSION}\n`);
     return 0;
   }
   if (name === undefined || name === 'help') {
-    const target = words[0] ? findCommand(words[0]) : undefined;
-    io.stdout(target ? commandHelp(target) : help());
+    printHelp(words[0] ? findCommand(words[0]) : undefined);
     return 0;
   }
   const command = findCommand(name);
   if (command && globals.help) {
-    io.stdout(commandHelp(command));
+    printHelp(command);
     return 0;
   }
   if (name === 'migrate') return migrateCommand(io, json);
