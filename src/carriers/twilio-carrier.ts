@@ -128,7 +128,16 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
       'Twilio needs TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with TWILIO_API_SECRET.',
     );
   }
-  const secrets = [options.authToken, options.apiSecret].filter((s): s is string => Boolean(s));
+  // The raw secrets, and the Basic credentials made of them (a server that echoes the request
+  // would send those back in its error text).
+  const basic = (user: string | undefined, secret: string | undefined) =>
+    user && secret ? [Buffer.from(`${user}:${secret}`).toString('base64')] : [];
+  const secrets = [
+    options.authToken,
+    options.apiSecret,
+    ...basic(options.accountSid, options.authToken),
+    ...basic(options.apiKey, options.apiSecret),
+  ].filter((s): s is string => Boolean(s));
   const mainSid = options.accountSid;
   const http = new TwilioHttpClient({
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),

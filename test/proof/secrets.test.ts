@@ -342,17 +342,11 @@ describe('no secrets anywhere', { timeout: 600_000 }, () => {
     expect(found.filter((f) => !f.endsWith('basic auth'))).toEqual([]);
   });
 
-  // KNOWN GAP (reported to the lead): src/carriers/twilio-carrier.ts scrub() removes the raw
-  // secret values from Twilio's error messages, not the `Basic base64(key:secret)` form a server
-  // that echoes the request would send back; such a message reaches the CLI output, MCP results,
-  // the audit trail and the database files. Real Twilio does not echo credentials. `it.fails`
-  // turns red once it is fixed: then make this a plain `it`.
-  it.fails(
-    'a vendor that echoes the Authorization header cannot plant the Basic credentials anywhere',
-    () => {
-      expect(basicAuthEchoes).toEqual([]);
-    },
-  );
+  // A server that echoes the request sends the `Basic base64(key:secret)` form back in its error
+  // text; the Twilio adapter scrubs that form as well as the raw secrets.
+  it('a vendor that echoes the Authorization header cannot plant the Basic credentials anywhere', () => {
+    expect(basicAuthEchoes).toEqual([]);
+  });
 
   it('DATABASE_URL with a password: no command shows it', async () => {
     const env = { ...envFor({ DATABASE_URL: SECRETS.DATABASE_URL }) };
