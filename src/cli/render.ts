@@ -192,8 +192,10 @@ export const renderers: Record<string, (result: never) => string> = {
     r.alreadyYours
       ? `${r.number.e164} is already yours.`
       : `Claimed ${r.number.e164} (${place(r.number)}); it is now ${r.number.owner}'s.`,
-  release: (r: { number: NumberRecord; unlinked: boolean }) =>
-    `Released ${r.number.e164} at ${carrierLabel(r.number.carrier)}${r.unlinked ? ' (unlinked from its agent first)' : ''}. It is kept in the history as released.`,
+  release: (r: { number: NumberRecord; unlinked: boolean; goneAlready?: boolean }) =>
+    r.goneAlready
+      ? `${r.number.e164} was no longer in the ${carrierLabel(r.number.carrier)} account, so nothing was left to release there${r.unlinked ? ' (it was unlinked from its agent first)' : ''}. It is recorded as released and kept in the history.`
+      : `Released ${r.number.e164} at ${carrierLabel(r.number.carrier)}${r.unlinked ? ' (unlinked from its agent first)' : ''}. It is kept in the history as released.`,
   link: (r: { number: NumberRecord; changed: boolean }) =>
     r.changed
       ? `Linked ${r.number.e164} to ${r.number.agent?.platform}:${r.number.agent?.agentId}.`

@@ -87,7 +87,10 @@ export const release = defineCommand({
       .default(false)
       .describe('Unlink the number from its voice agent first, if it is linked'),
   }),
-  async run(ctx, input): Promise<{ number: NumberRecord; unlinked: boolean }> {
+  async run(
+    ctx,
+    input,
+  ): Promise<{ number: NumberRecord; unlinked: boolean; goneAlready: boolean }> {
     const { deps, actor } = ctx;
     const number = await loadNumber(ctx, input.number);
     ctx.note({
@@ -117,7 +120,18 @@ export const release = defineCommand({
         `${number.e164} is a ${number.carrier} number and ${number.carrier} is not configured here. Configure it, then release again.`,
       );
     }
-    await carrier.release(number);
+    let goneAlready = false;
+    try {
+      await carrier.release(number);
+    } catch (error) {
+      // Not in the carrier account any more (released in its portal, or by a release whose
+      // answer or record was lost): nothing left to release there, so record it as released.
+      if (!(error instanceof CoreError && error.code === 'NOT_FOUND')) throw error;
+      goneAlready = true;
+      ctx.note({
+        detail: { ...(input.reason ? { reason: input.reason } : {}), goneAtCarrier: true },
+      });
+    }
     const outcome = await deps.store.releaseNumber(number.id, deps.clock.now());
     if (outcome.status === 'not-found')
       throw new CoreError('NOT_FOUND', `${number.e164} disappeared while releasing it.`);
@@ -126,7 +140,7 @@ export const release = defineCommand({
         'CONFLICT',
         `${number.e164} was linked again while releasing it; it was released at the carrier. Run unlink, then release again to record it.`,
       );
-    return { number: outcome.number, unlinked };
+    return { number: outcome.number, unlinked, goneAlready };
   },
 });
 
