@@ -20,7 +20,13 @@ import type {
   Surface,
   SyncRun,
 } from '../core/types.js';
-import type { NumberTotal, OwnedNumber } from '../core/ports.js';
+import type {
+  ApiToken,
+  ApiTokenRole,
+  NumberTotal,
+  OwnedNumber,
+  SlackMessageRef,
+} from '../core/ports.js';
 
 export type Row = Record<string, unknown>;
 
@@ -228,5 +234,42 @@ export function toNumberTotal(row: Row): NumberTotal {
     count: num(row.count),
     monthly: num(row.monthly),
     currency: strOrNull(row.currency) ?? 'USD',
+  };
+}
+
+export type Outcome = Row & { status: string };
+
+/** Maps a function's jsonb outcome: nested rows become domain objects. */
+export function mapOutcome(outcome: Outcome): Record<string, unknown> & { status: string } {
+  const mapped: Record<string, unknown> & { status: string } = { ...outcome };
+  if (outcome.request) mapped.request = toRequest(outcome.request as Row);
+  if (outcome.number) mapped.number = toNumber(outcome.number as Row);
+  if (outcome.run) mapped.run = toSyncRun(outcome.run as Row);
+  if (outcome.quote) mapped.quote = toQuote(outcome.quote as Row);
+  for (const key of ['count', 'cap', 'committed', 'budget', 'cost'] as const) {
+    if (outcome[key] !== undefined) mapped[key] = Number(outcome[key]);
+  }
+  return mapped;
+}
+
+export function toSlackMessageRef(row: Row): SlackMessageRef {
+  return {
+    requestId: String(row.request_id),
+    channel: String(row.channel),
+    ts: String(row.ts),
+    renderedStatus: String(row.rendered_status) as RequestStatus,
+  };
+}
+
+export function toApiToken(row: Row): ApiToken {
+  const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    role: String(row.role) as ApiTokenRole,
+    createdBy: String(row.created_by),
+    createdAt: new Date(String(row.created_at)),
+    revokedAt: dateOrNull(row.revoked_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
   };
 }

@@ -6,7 +6,6 @@
 // API tokens (issue 6)
 import type {
   ApiToken,
-  ApiTokenRole,
   CreateApiTokenOutcome,
   NewApiToken,
   RevokeApiTokenOutcome,
@@ -51,7 +50,7 @@ import { CoreError } from '../core/errors.js';
 import type { RequestStatus } from '../core/types.js';
 import type { SlackMessageRef } from '../core/ports.js'; // Slack message refs (issue 5)
 import type { SqlExecutor } from './sql.js';
-import type { Row } from './rows.js';
+import type { Outcome, Row } from './rows.js';
 import {
   fromAudit,
   fromOwned,
@@ -63,22 +62,10 @@ import {
   toQuote,
   toRequest,
   toSyncRun,
+  mapOutcome,
+  toApiToken,
+  toSlackMessageRef,
 } from './rows.js';
-
-type Outcome = Row & { status: string };
-
-/** Maps a function's jsonb outcome: nested rows become domain objects. */
-function mapOutcome(outcome: Outcome): Record<string, unknown> & { status: string } {
-  const mapped: Record<string, unknown> & { status: string } = { ...outcome };
-  if (outcome.request) mapped.request = toRequest(outcome.request as Row);
-  if (outcome.number) mapped.number = toNumber(outcome.number as Row);
-  if (outcome.run) mapped.run = toSyncRun(outcome.run as Row);
-  if (outcome.quote) mapped.quote = toQuote(outcome.quote as Row);
-  for (const key of ['count', 'cap', 'committed', 'budget', 'cost'] as const) {
-    if (outcome[key] !== undefined) mapped[key] = Number(outcome[key]);
-  }
-  return mapped;
-}
 
 const iso = (date: Date) => date.toISOString();
 const json = (value: unknown) => JSON.stringify(value);
@@ -657,14 +644,6 @@ export class SqlStore implements Store {
 }
 
 // --- Slack message refs (issue 5) ----------------------------------------------------------------
-function toSlackMessageRef(row: Row): SlackMessageRef {
-  return {
-    requestId: String(row.request_id),
-    channel: String(row.channel),
-    ts: String(row.ts),
-    renderedStatus: String(row.rendered_status) as RequestStatus,
-  };
-}
 // --- end Slack message refs ----------------------------------------------------------------------
 
 /** Database errors become CoreErrors at this edge; the SQL text and parameters are not exposed. */
@@ -708,16 +687,4 @@ export function translate(error: unknown, where: string): CoreError {
 }
 
 // --- API tokens (issue 6) ------------------------------------------------------------------------
-function toApiToken(row: Row): ApiToken {
-  const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
-  return {
-    id: Number(row.id),
-    name: String(row.name),
-    role: String(row.role) as ApiTokenRole,
-    createdBy: String(row.created_by),
-    createdAt: new Date(String(row.created_at)),
-    revokedAt: dateOrNull(row.revoked_at),
-    lastUsedAt: dateOrNull(row.last_used_at),
-  };
-}
 // --- end API tokens ------------------------------------------------------------------------------

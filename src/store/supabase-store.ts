@@ -15,7 +15,6 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import ws from 'ws';
 import type {
   ApiToken,
-  ApiTokenRole,
   AuditFilter,
   BeginOutcome,
   ClaimOutcome,
@@ -57,7 +56,7 @@ import type {
   SyncRun,
 } from '../core/types.js';
 import { CoreError } from '../core/errors.js';
-import type { Row } from './rows.js';
+import type { Outcome, Row } from './rows.js';
 import {
   fromAudit,
   fromOwned,
@@ -69,6 +68,9 @@ import {
   toNumberTotal,
   toRequest,
   toSyncRun,
+  mapOutcome,
+  toApiToken,
+  toSlackMessageRef,
 } from './rows.js';
 import type { SwitchboardDatabase } from './supabase-schema.js';
 
@@ -94,21 +96,6 @@ export interface SupabaseStoreOptions {
   retryReads?: boolean;
   /** For tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
-}
-
-type Outcome = Row & { status: string };
-
-/** Maps a function's jsonb outcome: nested rows become domain objects (as SqlStore does). */
-function mapOutcome(outcome: Outcome): Record<string, unknown> & { status: string } {
-  const mapped: Record<string, unknown> & { status: string } = { ...outcome };
-  if (outcome.request) mapped.request = toRequest(outcome.request as Row);
-  if (outcome.number) mapped.number = toNumber(outcome.number as Row);
-  if (outcome.run) mapped.run = toSyncRun(outcome.run as Row);
-  if (outcome.quote) mapped.quote = toQuote(outcome.quote as Row);
-  for (const key of ['count', 'cap', 'committed', 'budget', 'cost'] as const) {
-    if (outcome[key] !== undefined) mapped[key] = Number(outcome[key]);
-  }
-  return mapped;
 }
 
 const iso = (date: Date) => date.toISOString();
@@ -713,27 +700,6 @@ function safeHost(url: string): string {
 }
 
 // Same mappings as SqlStore's (module-private there); kept next to the calls that need them.
-function toSlackMessageRef(row: Row): SlackMessageRef {
-  return {
-    requestId: String(row.request_id),
-    channel: String(row.channel),
-    ts: String(row.ts),
-    renderedStatus: String(row.rendered_status) as RequestStatus,
-  };
-}
-
-function toApiToken(row: Row): ApiToken {
-  const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
-  return {
-    id: Number(row.id),
-    name: String(row.name),
-    role: String(row.role) as ApiTokenRole,
-    createdBy: String(row.created_by),
-    createdAt: new Date(String(row.created_at)),
-    revokedAt: dateOrNull(row.revoked_at),
-    lastUsedAt: dateOrNull(row.last_used_at),
-  };
-}
 
 /**
  * Opens the store and checks the database behind the API has every migration this build ships;
