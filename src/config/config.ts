@@ -101,6 +101,8 @@ const envSchema = z.object({
 
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The public URL `serve` is reached at (behind a proxy): its host is accepted by /mcp. */
+  SWITCHBOARD_PUBLIC_URL: url,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
 

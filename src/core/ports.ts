@@ -250,6 +250,8 @@ export interface Store {
    * listener that created the request, or the announce job of any replica).
    */
   claimSlackAnnouncement(requestId: string): Promise<boolean>;
+  /** Gives a claimed announcement back when nothing could be posted, so it is tried again. */
+  releaseSlackAnnouncement(requestId: string): Promise<void>;
   /** Pending, unexpired requests whose approval message nobody has posted (made in CLI or MCP). */
   listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]>;
   // --- end Slack message refs ------------------------------------------------------------------

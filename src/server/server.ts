@@ -53,10 +53,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Host header values the MCP endpoint accepts (DNS-rebinding protection). */
-export function allowedHostsFor(host: string, port: number): string[] {
+/**
+ * Host header values the MCP endpoint accepts (DNS-rebinding protection): this address, loopback,
+ * and the public URL `serve` is reached at behind a proxy (SWITCHBOARD_PUBLIC_URL), if set.
+ */
+export function allowedHostsFor(host: string, port: number, publicUrl?: string): string[] {
   const hosts = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
   if (host === '0.0.0.0' || host === '::') hosts.add(`[::1]:${port}`);
+  if (publicUrl) hosts.add(new URL(publicUrl).host);
   return [...hosts];
 }
 
@@ -116,7 +120,8 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
     if (path === '/mcp') {
       mcpPromise ??= import('../mcp/http.js').then(({ createMcpHttpHandler }) =>
         createMcpHttpHandler(app, {
-          allowedHosts: allowedHostsFor(options.host, port),
+          allowedHosts: allowedHostsFor(options.host, port, env.SWITCHBOARD_PUBLIC_URL),
+          logger,
           ...mcpRateLimit(env), // issue 8
         }),
       );

@@ -49,16 +49,26 @@ export class ApprovalMessages {
     private readonly approvalChannel: string | undefined,
   ) {}
 
-  /** Where approval messages go: the configured channel, or each approver's DM. */
-  private async targets(): Promise<string[]> {
-    if (this.approvalChannel) return [this.approvalChannel];
+  /**
+   * Where approval messages go: the configured channel, or each approver's DM. `failed` says that
+   * some approver could not be reached (worth trying again), as against there being nobody.
+   */
+  private async targets(): Promise<{ channels: string[]; failed: boolean }> {
+    if (this.approvalChannel) return { channels: [this.approvalChannel], failed: false };
     const channels: string[] = [];
+    let failed = false;
     for (const approver of this.app.deps.policy.approvers) {
       if (!isSlackUser(approver)) continue;
-      const opened = await this.client.conversations.open({ users: approver });
-      if (opened.channel?.id) channels.push(opened.channel.id);
+      try {
+        const opened = await this.client.conversations.open({ users: approver });
+        if (opened.channel?.id) channels.push(opened.channel.id);
+      } catch (error) {
+        // One unreachable approver (deactivated, another workspace) must not stop the others.
+        failed = true;
+        this.logger.warn({ err: error, approver }, 'could not open a DM with an approver');
+      }
     }
-    return channels;
+    return { channels, failed };
   }
 
   /**
@@ -71,7 +81,12 @@ export class ApprovalMessages {
     const quote = await this.app.deps.store.getQuote(request.quoteId);
     const message = approvalMessage(request, quote);
     let posted = 0;
-    for (const channel of await this.targets()) {
+    const { channels, failed } = await this.targets();
+    if (channels.length === 0 && !failed) {
+      // Nobody in Slack to ask (no channel, no approver with a Slack id): approvers use the CLI.
+      return 0;
+    }
+    for (const channel of channels) {
       try {
         const sent = await this.client.chat.postMessage({ channel, ...message });
         if (sent.channel && sent.ts) {
@@ -90,6 +105,15 @@ export class ApprovalMessages {
           'could not post the approval message',
         );
       }
+    }
+    if (posted === 0) {
+      // Nowhere to be seen: give the announcement back so the announce job tries again.
+      await this.app.deps.store.releaseSlackAnnouncement(request.id);
+      this.logger.warn(
+        { requestId: request.id },
+        'the approval message could not be posted anywhere; it will be tried again',
+      );
+      return 0;
     }
     // The request may have moved on while we posted (a quick CLI approval): draw it as it is now.
     await this.refresh(request.id);

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { App } from '../app.js';
 import type { AnyCommand } from '../core/command.js';
-import { auditRefusal, runCommand } from '../core/command.js';
+import { auditRefusal, describeZodError, runCommand } from '../core/command.js';
 import { commands, findCommand } from '../core/commands/index.js';
 import type { BuyResult } from '../core/commands/buy.js';
 import type { DecisionResult } from '../core/commands/decide.js';
@@ -206,12 +206,21 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
               'INVALID_INPUT',
               `Give the number in E.164 form, e.g. ${SLASH_COMMAND} release +14155550123`,
             );
-          await reply(
-            releaseConfirmMessage(e164, {
-              unlink: input.unlink === true,
-              ...(typeof input.reason === 'string' ? { reason: input.reason } : {}),
-            }),
-          );
+          // Checked now, not only when the button is clicked: the button carries the input.
+          const checked = command.input.safeParse(input);
+          if (!checked.success)
+            throw new CoreError('INVALID_INPUT', describeZodError(checked.error, command.usage));
+          const options = {
+            unlink: input.unlink === true,
+            ...(typeof input.reason === 'string' ? { reason: input.reason } : {}),
+          };
+          // The button's value (at most 2,000 characters in Slack) carries the reason, escaped.
+          if (JSON.stringify({ number: e164, ...options }).length > 2000)
+            throw new CoreError(
+              'INVALID_INPUT',
+              'That reason is too long to carry on a button. Shorten it, in plain text.',
+            );
+          await reply(releaseConfirmMessage(e164, options));
           return;
         }
         case 'list':

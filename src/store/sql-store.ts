@@ -615,6 +615,14 @@ export class SqlStore implements Store {
     return rows[0]?.r === true;
   }
 
+  async releaseSlackAnnouncement(requestId: string): Promise<void> {
+    await this.db
+      .query('select switchboard.release_slack_announcement($1::text)', [requestId])
+      .catch((error: unknown) => {
+        throw translate(error, 'release_slack_announcement');
+      });
+  }
+
   async listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]> {
     const rows = await this.db
       .query<{ r: Row[] }>(

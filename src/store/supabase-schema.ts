@@ -178,6 +178,7 @@ export interface SwitchboardDatabase {
       list_slack_messages: Fn<{ p_request_id: string }, Json>;
       list_stale_slack_messages: Fn<{ p_limit: number }, Json>;
       claim_slack_announcement: Fn<{ p_request_id: string }, boolean>;
+      release_slack_announcement: Fn<{ p_request_id: string }, undefined>;
       number_totals: Fn<{ p_owner: string | null; p_scope: string }, Json>;
       list_unannounced_requests: Fn<{ p_now: Ts; p_limit: number }, Json>;
     };

@@ -618,6 +618,10 @@ export class SupabaseStore implements Store {
     return (await this.rpc('claim_slack_announcement', { p_request_id: requestId })) === true;
   }
 
+  async releaseSlackAnnouncement(requestId: string): Promise<void> {
+    await this.rpc('release_slack_announcement', { p_request_id: requestId });
+  }
+
   async listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]> {
     const rows = (await this.rpc('list_unannounced_requests', {
       p_now: now.toISOString(),

@@ -92,6 +92,11 @@ describe('Slack settings', () => {
 
   it('allows the MCP endpoint the hosts it is reached by', () => {
     expect(allowedHostsFor('127.0.0.1', 3000)).toEqual(['127.0.0.1:3000', 'localhost:3000']);
+    expect(allowedHostsFor('127.0.0.1', 3000, 'https://switchboard.example.com')).toEqual([
+      '127.0.0.1:3000',
+      'localhost:3000',
+      'switchboard.example.com',
+    ]);
   });
 });
 

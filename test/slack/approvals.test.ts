@@ -304,6 +304,26 @@ describe('Slack approvals', () => {
     }
   });
 
+  it('an approval message Slack refused is tried again, not lost', async () => {
+    h = await startHarness();
+    const { runCommand } = await import('../../src/core/command.js');
+    const { buy } = await import('../../src/core/commands/index.js');
+    const made = await runCommand(
+      h.deps,
+      buy,
+      { id: 'U01ALICE', surface: 'cli' },
+      { target: '415', reason: 'Support line' },
+    );
+    const messages = h.server.slack!.messages;
+    h.fake.failing.add('chat.postMessage'); // e.g. the bot is not in the approval channel yet
+    expect(await messages.announcePending()).toBe(0);
+    expect(await h.deps.store.listSlackMessages(made.request.id)).toEqual([]);
+    h.fake.failing.clear();
+    expect(await messages.announcePending()).toBe(1);
+    expect(await h.deps.store.listSlackMessages(made.request.id)).toHaveLength(1);
+    expect(await messages.announcePending()).toBe(0);
+  });
+
   it('twenty simultaneous Approve clicks make exactly one purchase, one update and one DM', async () => {
     h = await startHarness({ latencyMs: 50 });
     const { requestId } = await requestNumber(h);

@@ -27,6 +27,8 @@ export interface FakeSlack {
   callsTo(method: string): ApiCall[];
   /** What apps.connections.open answers (Socket Mode). */
   socketUrl: string | null;
+  /** Web API methods that answer { ok: false, error: 'channel_not_found' } while listed. */
+  failing: Set<string>;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const responses: ResponseUrlPost[] = [];
   let ts = 1_700_000_000;
-  const fake = { socketUrl: null as string | null };
+  const fake = { socketUrl: null as string | null, failing: new Set<string>() };
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -68,6 +70,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const method = path.replace(/^\/api\//, '');
       const args = parseArgs(body, req.headers['content-type']);
       calls.push({ method, args, authorization: req.headers.authorization });
+      if (fake.failing.has(method)) return send({ ok: false, error: 'channel_not_found' });
       switch (method) {
         case 'auth.test':
           return send({

@@ -56,6 +56,8 @@ describe('/number grammar', () => {
     const mine = await say('U01CAROL', 'list mine', 'mine');
     expect(textOf(mine.body.blocks)).toContain('Your numbers');
 
+    const long = await say('U01CAROL', `release ${e164} --reason "${'x'.repeat(600)}"`, 'long');
+    expect(textOf(long.body.blocks)).toMatch(/reason: keep the reason under 500 characters/);
     const ask = await say('U01CAROL', `release ${e164} --reason "Campaign over"`, 'release');
     const button = (ask.body.blocks as any[])[0].accessory;
     expect(button.action_id).toBe('sb_release');
