@@ -386,14 +386,21 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         idempotentHint: true,
         openWorldHint: true,
       },
-      output: NumberResultOut('unlinked', 'True when it was unlinked from its agent first'),
+      output: NumberResultOut('unlinked', 'True when it was unlinked from its agent first').extend({
+        goneAlready: z
+          .boolean()
+          .describe('True when the carrier no longer had the number, so it was only recorded'),
+      }),
       view(raw) {
-        const r = raw as { number: NumberRecord; unlinked: boolean };
-        return { number: numberView(r.number), unlinked: r.unlinked };
+        const r = raw as { number: NumberRecord; unlinked: boolean; goneAlready: boolean };
+        return { number: numberView(r.number), unlinked: r.unlinked, goneAlready: r.goneAlready };
       },
       text(raw) {
-        const v = raw as { number: NumberOut; unlinked: boolean };
-        return `Released ${v.number.number}${v.unlinked ? ' (unlinked from its agent first)' : ''}. It is kept in the history as released.`;
+        const v = raw as { number: NumberOut; unlinked: boolean; goneAlready: boolean };
+        const unlinked = v.unlinked ? ' (unlinked from its agent first)' : '';
+        return v.goneAlready
+          ? `${v.number.number} was no longer in the carrier account${unlinked}; it is recorded as released.`
+          : `Released ${v.number.number}${unlinked}. It is kept in the history as released.`;
       },
     },
     {

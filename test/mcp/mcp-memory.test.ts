@@ -204,6 +204,7 @@ describe('every tool, called', () => {
     });
     expect(structured(released)).toMatchObject({
       unlinked: false,
+      goneAlready: false,
       number: { number: target, status: 'released' },
     });
 
