@@ -8,7 +8,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTelnyxCarrier } from '../../src/carriers/telnyx-carrier.js';
 import { runCommand } from '../../src/core/command.js';
-import { SYNC_BATCH_SIZE, sync, type SyncResult } from '../../src/core/commands/sync.js';
+import {
+  SYNC_BATCH_SIZE,
+  sync,
+  syncWriters,
+  type SyncResult,
+} from '../../src/core/commands/sync.js';
 import type { Carrier, OwnedNumber, Progress, Store } from '../../src/core/ports.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { ADMIN, makeDeps, type TestDeps } from '../helpers/deps.js';
@@ -156,6 +161,31 @@ describe('sync: reading and writing overlap, bounded to one batch', () => {
       missing: 0,
     });
     expect(await statuses()).toEqual({ available: 2600 });
+  });
+
+  it('on a store that writes in parallel (PostgreSQL, Supabase): two batches at once, never a third', async () => {
+    expect(syncWriters('postgres')).toBe(2);
+    expect(syncWriters('supabase')).toBe(2);
+    expect(syncWriters('pglite')).toBe(1);
+    const held = [gate(), gate()];
+    const watched = watchedStore(store, (batch) => held[batch - 1]?.promise);
+    // The sync command picks its writers by the store's kind; the batches still land in PGlite.
+    Object.defineProperty(watched, 'kind', { value: 'postgres' });
+    const carrier = scriptedCarrier(3600);
+    const running = runSync(withCarrier(carrier, watched));
+    // Batches 1 and 2 are held while being written: the reader fills batch 3 (pages 9-12), then waits.
+    await expect.poll(() => carrier.pulled).toBe(12);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(carrier.pulled).toBe(12);
+    expect(watched.batches).toBe(2);
+    held[1]!.open(); // the second finishes first: its room goes to batch 3
+    await expect.poll(() => watched.batches).toBeGreaterThanOrEqual(3);
+    held[0]!.open();
+    const result = await running;
+    expect(watched.maxInFlight).toBe(2);
+    expect(watched.batches).toBe(4); // 1000 + 1000 + 1000 + 600
+    expect(result.results[0]!.run).toMatchObject({ status: 'succeeded', seen: 3600, new: 3600 });
+    expect(await statuses()).toEqual({ available: 3600 });
   });
 
   it('reports progress per batch with the carrier total, ending at the total', async () => {

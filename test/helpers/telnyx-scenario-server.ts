@@ -187,14 +187,25 @@ export async function startTelnyxScenarioServer(
   const isTaken = (e164: string) =>
     !inventory.has(e164) || [...owned.values()].some((n) => n.phone_number === e164);
 
+  // `latencyMs` is each response's time from the request's arrival: the answer is worked out at
+  // once and held back until then, as a real API's many servers would have it ready. (Holding the
+  // request first and working it out after made concurrent pages queue behind this one thread's
+  // JSON work, a cost of the scenario, not of the client under test.)
+  const dueAt = new WeakMap<ServerResponse, number>();
   const send = (
     res: ServerResponse,
     status: number,
     body: unknown,
     headers: Record<string, string> = {},
   ) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
+    const payload = JSON.stringify(body);
+    const write = () => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(payload);
+    };
+    const wait = (dueAt.get(res) ?? 0) - performance.now();
+    if (wait > 0) setTimeout(write, wait);
+    else write();
   };
   const error = (
     res: ServerResponse,
@@ -525,8 +536,8 @@ export async function startTelnyxScenarioServer(
               errors: [{ code: '10007', title: 'Scenario bug', detail: String(err) }],
             });
         });
-      if (options.latencyMs > 0) setTimeout(run, options.latencyMs);
-      else void run();
+      if (options.latencyMs > 0) dueAt.set(res, performance.now() + options.latencyMs);
+      void run();
     });
   });
   const http = await listenLocal(server);

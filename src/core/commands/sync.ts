@@ -70,10 +70,20 @@ async function* pagesUntilAborted(
 }
 
 /**
- * Reads the carrier's pages and writes them in batches, the two overlapped: while one batch is
- * being written the next is read, and no more than that, so memory stays flat (one batch being
- * written, one filling, and the adapter's pages in flight). A failure on either side stops both;
- * the run is then marked failed and nothing is marked missing.
+ * Batches a sync may have being written at once. PostgreSQL (and Supabase in front of it) writes
+ * two batches on two connections in parallel, each in its own transaction, so a batch's write no
+ * longer holds the reading back; PGlite is one connection in this process, where a second write
+ * would only queue behind the first.
+ */
+export function syncWriters(kind: string): number {
+  return kind === 'pglite' ? 1 : 2;
+}
+
+/**
+ * Reads the carrier's pages and writes them in batches, the two overlapped: while batches are
+ * being written (at most syncWriters()) the next is read, and no more than that, so memory stays
+ * flat (the batches being written, one filling, and the adapter's pages in flight). A failure on
+ * either side stops both; the run is then marked failed and nothing is marked missing.
  */
 async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncCarrierResult> {
   const { store, clock, ids } = ctx.deps;
@@ -89,7 +99,8 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
   const counts = { seen: 0, new: 0, updated: 0, unchanged: 0 };
   let total: number | undefined;
   let read = 0;
-  let writing: Promise<void> | null = null;
+  const writers = syncWriters(store.kind);
+  const writing = new Set<Promise<void>>();
   // Set by a failed write; a holder object, since only callbacks assign it.
   const failed: { error?: unknown; yes: boolean } = { yes: false };
 
@@ -100,8 +111,8 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
       ...(total !== undefined ? { total } : {}),
       message: `${counts.new} new, ${counts.updated} updated`,
     });
-  const write = (rows: SyncRow[]): Promise<void> =>
-    store.syncBatch(runId, carrier.name, rows).then(
+  const write = (rows: SyncRow[]): void => {
+    const done: Promise<void> = store.syncBatch(runId, carrier.name, rows).then(
       (result: SyncBatchCounts) => {
         counts.seen += result.seen;
         counts.new += result.new;
@@ -114,10 +125,15 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
         failed.error = error;
       },
     );
-  /** Waits for the batch being written; rethrows its failure; starts nothing once cancelled. */
-  const settle = async () => {
-    if (writing) await writing;
-    writing = null;
+    writing.add(done);
+    void done.finally(() => writing.delete(done));
+  };
+  /**
+   * Waits until fewer than `room` batches are being written (0: until none is); rethrows a
+   * failed write; starts nothing once cancelled.
+   */
+  const settle = async (room = 0) => {
+    while (writing.size > room && !failed.yes) await Promise.race(writing);
     if (failed.yes) throw failed.error;
     if (ctx.signal?.aborted) throw cancelled();
   };
@@ -136,19 +152,19 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
       read += page.length;
       for (const row of page) batch.push(row);
       if (batch.length >= SYNC_BATCH_SIZE) {
-        await settle();
-        writing = write(batch);
+        await settle(writers - 1);
+        write(batch);
         batch = [];
       }
     }
-    await settle();
     if (batch.length > 0) {
-      writing = write(batch);
-      await settle();
+      await settle(writers - 1);
+      write(batch);
     }
+    await settle();
   } catch (error) {
-    // Let a batch still being written finish (or fail) first: the run's end is then definite.
-    await (writing as Promise<void> | null)?.catch(() => undefined);
+    // Let batches still being written finish (or fail) first: the run's end is then definite.
+    await Promise.allSettled([...writing]);
     const message = error instanceof Error ? error.message : String(error);
     const wasCancelled = ctx.signal?.aborted === true;
     await store.syncFail(
