@@ -5,7 +5,8 @@
  * add up to, for every scope, on every store; and the summary must stay small.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NumberRecord, NumberTotal, SyncRow } from '../../src/core/ports.js';
+import type { NumberTotal, SyncRow } from '../../src/core/ports.js';
+import type { NumberRecord } from '../../src/core/types.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
@@ -117,7 +118,7 @@ for (const { name, make, skip } of STORES) {
           await store.releaseNumber(number.id, new Date());
         } else if (roll < 0.85 && number && number.status === 'assigned') {
           await store.linkNumber(number.id, 'retell', `agent_${op}`, null, new Date());
-        } else if (number && number.agentId) {
+        } else if (number?.agent) {
           await store.unlinkNumber(number.id, new Date());
         }
         if (op % 50 === 49) await check(`after operation ${op + 1}`);
