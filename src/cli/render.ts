@@ -175,7 +175,7 @@ export const renderers: Record<string, (result: never) => string> = {
             q.id,
             q.status,
             q.e164,
-            q.requester,
+            q.onBehalfOf ? `${q.requester} for ${q.onBehalfOf}` : q.requester,
             formatMoney(q.monthlyCost, q.currency),
             when(q.createdAt),
             q.status === 'pending'
@@ -187,7 +187,7 @@ export const renderers: Record<string, (result: never) => string> = {
           ['left', 'left', 'left', 'left', 'right', 'left', 'left'],
         ),
   request: (r: { request: PurchaseRequest }) =>
-    `${requestLine(r.request)}\nrequested by ${r.request.requester} via ${r.request.surface} at ${when(r.request.createdAt)}${r.request.reason ? `: "${r.request.reason}"` : ''}\n${describeRequestState(r.request)}`,
+    `${requestLine(r.request)}\nrequested by ${r.request.requester}${r.request.onBehalfOf ? ` on behalf of ${r.request.onBehalfOf}` : ''} via ${r.request.surface} at ${when(r.request.createdAt)}${r.request.reason ? `: "${r.request.reason}"` : ''}\n${describeRequestState(r.request)}`,
   claim: (r: { number: NumberRecord; alreadyYours: boolean }) =>
     r.alreadyYours
       ? `${r.number.e164} is already yours.`

@@ -17,6 +17,8 @@ export function isApprover(policy: Policy, actor: Actor): boolean {
   return rolesOf(policy, actor).has('approver');
 }
 
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 function approverList(policy: Policy): string {
   return policy.approvers.length > 0
     ? `ask one of the approvers (${policy.approvers.join(', ')})`
@@ -24,9 +26,28 @@ function approverList(policy: Policy): string {
 }
 
 /**
+ * Whether a request is the actor's own: they made it, or it was made on their behalf (through an
+ * MCP token they own). Either way they may withdraw it and, unless policy allows, not approve it.
+ */
+export function isOwnRequest(actor: Pick<Actor, 'id'>, request: PurchaseRequest): boolean {
+  return request.requester === actor.id || request.onBehalfOf === actor.id;
+}
+
+/** Who else may approve a request: the approvers but the actor and whoever it is for. */
+function otherApprovers(policy: Policy, actor: Actor, request: PurchaseRequest): string {
+  const others = policy.approvers.filter(
+    (id) => id !== actor.id && id !== request.requester && id !== request.onBehalfOf,
+  );
+  return others.length > 0
+    ? `ask another approver (${others.join(', ')})`
+    : 'there is no other approver: an admin adds one to SWITCHBOARD_APPROVERS';
+}
+
+/**
  * Who may approve or deny a purchase. AI assistants (MCP) may request spending, never approve it;
- * a requester may not approve their own request unless policy allows it; a requester may always
- * withdraw (deny) their own pending request.
+ * a requester may not approve their own request unless policy allows it, and a request made
+ * through an MCP token is its owner's own; a requester may always withdraw (deny) their own
+ * pending request.
  */
 export function assertMayDecide(
   policy: Policy,
@@ -40,7 +61,7 @@ export function assertMayDecide(
       `AI assistants may request purchases but never approve them: ${approverList(policy)} to approve ${request.id} in Slack or the CLI.`,
     );
   }
-  const own = request.requester === actor.id;
+  const own = isOwnRequest(actor, request);
   if (!approve && own) return;
   if (actor.surface === 'mcp') {
     throw new CoreError(
@@ -55,6 +76,14 @@ export function assertMayDecide(
     );
   }
   if (own && approve && !policy.allowSelfApproval) {
+    if (request.requester !== actor.id) {
+      const token = request.requester.replace(/^mcp:/, '');
+      throw new CoreError(
+        'FORBIDDEN',
+        `You cannot approve ${request.id}: it was requested through your MCP token ${token} (${request.requester}), on your behalf, so it is your own request. ${capitalise(otherApprovers(policy, actor, request))}; you may still deny (withdraw) it.`,
+        { details: { requester: request.requester, onBehalfOf: request.onBehalfOf } },
+      );
+    }
     throw new CoreError(
       'FORBIDDEN',
       `You cannot approve your own request ${request.id}: ${approverList(policy)}.`,

@@ -123,6 +123,8 @@ export interface AuditFilter {
 export interface NewPurchaseRequest {
   id: string;
   requester: string;
+  /** The member a request through an MCP token is made for (the token's owner). */
+  onBehalfOf?: string | null;
   surface: string;
   quoteId: string;
   areaCode: string | null;
@@ -431,6 +433,8 @@ export interface ApiToken {
   id: number;
   name: string;
   role: ApiTokenRole;
+  /** The member the token acts for: purchases requested through it are made on their behalf. */
+  owner: string;
   createdBy: string;
   createdAt: Date;
   revokedAt: Date | null;
@@ -443,6 +447,8 @@ export interface NewApiToken {
   /** SHA-256 of the token, lowercase hex. The token itself never reaches the store. */
   tokenHash: string;
   createdBy: string;
+  /** The owning member; the maker (createdBy) when absent. */
+  owner?: string;
   now: Date;
 }
 

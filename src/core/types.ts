@@ -25,6 +25,11 @@ export interface Actor {
   displayName?: string;
   /** Roles granted to this actor on top of the configured ones (e.g. the local CLI operator). */
   extraRoles?: readonly Role[];
+  /**
+   * The member this actor acts for: an MCP token's owner. Purchases it requests record them as
+   * `onBehalfOf`, and count as that member's own when it comes to approving them.
+   */
+  onBehalfOf?: string;
 }
 
 export type NumberStatus = 'available' | 'assigned' | 'missing' | 'released';
@@ -100,6 +105,8 @@ export interface PurchaseRequest {
   kind: 'purchase';
   status: RequestStatus;
   requester: string;
+  /** The member a request made through an MCP token was made for (the token's owner), else null. */
+  onBehalfOf: string | null;
   surface: Surface;
   quoteId: string;
   e164: string;

@@ -18,7 +18,7 @@ import type { App } from '../app.js';
 import type { RateLimiter } from '../core/rate-limit.js';
 import { slowDownMessage } from '../core/rate-limit.js';
 import { createMcpServer } from './server.js';
-import { authenticate } from './tokens.js';
+import { authenticate, tokenActor } from './tokens.js';
 
 /** Mounted by `switchboard serve` at /mcp (Streamable HTTP). */
 export interface McpHttpHandler {
@@ -202,7 +202,7 @@ export async function createMcpHttpHandler(
     const server = createMcpServer(
       app.deps,
       {
-        actor: { id: `mcp:${token.name}`, surface: 'mcp', displayName: `MCP token ${token.name}` },
+        actor: tokenActor(token),
         role: token.role,
       },
       options.logger ? { logger: options.logger } : {},

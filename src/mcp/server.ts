@@ -307,6 +307,7 @@ export function createMcpServer(
       upfrontCost: quote.upfrontCost,
       currency: quote.currency,
       requester: actor.id,
+      onBehalfOf: actor.onBehalfOf ?? null,
       reason: parsed.data.reason ?? null,
       expiresAt: null,
       decidedBy: null,

@@ -10,6 +10,7 @@ import type { ExtraCommand } from '../cli/extra-command.js';
 import type { CliIo } from '../cli/main.js';
 import { EXIT_CODES } from '../cli/main.js';
 import { defineCommand, runCommand } from '../core/command.js';
+import type { CommandContext } from '../core/command.js';
 import { CoreError, asCoreError } from '../core/errors.js';
 import { assertAdmin } from '../core/policy.js';
 import type { ApiToken } from '../core/ports.js';
@@ -18,7 +19,29 @@ import { loadConfig } from '../config/config.js';
 import { generateToken, hashToken } from './tokens.js';
 
 const USAGE =
-  'Usage: switchboard token create --name <name> --role reader|requester | token list | token revoke <name>';
+  'Usage: switchboard token create --name <name> --role reader|requester [--for <member id>] | token list | token revoke <name>';
+
+const MemberId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'give a member id: a Slack user id such as U01ALICE')
+  .describe(
+    'The member the token acts for (a Slack user id); purchases requested through it are theirs, so they cannot approve them. Default: whoever makes the token',
+  );
+
+/**
+ * A token's owner must be a member Switchboard knows: one in its members table (they have
+ * requested or claimed a number) or a configured approver or admin. A mistyped id would otherwise
+ * leave the token owned by nobody real, and its purchases approvable by the person meant.
+ */
+async function assertKnownMember(ctx: CommandContext, id: string): Promise<void> {
+  const { policy, store } = ctx.deps;
+  if (id === ctx.actor.id || policy.approvers.includes(id) || policy.admins.includes(id)) return;
+  if (await store.getMember(id)) return;
+  throw new CoreError(
+    'NOT_FOUND',
+    `No member ${id} is known to Switchboard, so a token cannot be made for them. Check the id: a Slack member id such as U01ALICE (in Slack: their profile, ⋮, Copy member ID). A member is known once they have requested or claimed a number, or when listed in SWITCHBOARD_APPROVERS or SWITCHBOARD_ADMINS. Or leave out --for to own the token yourself.`,
+  );
+}
 
 const TokenName = z
   .string()
@@ -32,8 +55,11 @@ export const tokenCreate = defineCommand({
   name: 'token create',
   summary: 'Make a bearer token for MCP over HTTP; it is shown once',
   effect: 'write',
-  usage: 'token create --name <name> --role reader|requester',
-  examples: ['token create --name claude-desktop --role requester'],
+  usage: 'token create --name <name> --role reader|requester [--for <member id>]',
+  examples: [
+    'token create --name claude-desktop --role requester',
+    'token create --name alice-claude --role requester --for U01ALICE',
+  ],
   args: [],
   input: z.object({
     name: TokenName,
@@ -42,16 +68,20 @@ export const tokenCreate = defineCommand({
       .describe(
         'reader: read tools only; requester: may also request purchases, claim, link, release',
       ),
+    owner: MemberId.optional(),
   }),
   async run(ctx, input): Promise<{ token: ApiToken; secret: string }> {
-    ctx.note({ target: `token ${input.name}`, detail: { role: input.role } });
+    const owner = input.owner ?? ctx.actor.id;
+    ctx.note({ target: `token ${input.name}`, detail: { role: input.role, owner } });
     assertAdmin(ctx.deps.policy, ctx.actor, 'make MCP tokens');
+    await assertKnownMember(ctx, owner);
     const secret = generateToken();
     const outcome = await ctx.deps.store.createApiToken({
       name: input.name,
       role: input.role,
       tokenHash: hashToken(secret),
       createdBy: ctx.actor.id,
+      owner,
       now: ctx.deps.clock.now(),
     });
     if (outcome.status === 'name-taken') {
@@ -66,7 +96,7 @@ export const tokenCreate = defineCommand({
 
 export const tokenList = defineCommand({
   name: 'token list',
-  summary: 'List MCP tokens (names and roles; never the tokens)',
+  summary: 'List MCP tokens (names, roles and owners; never the tokens)',
   effect: 'read',
   usage: 'token list',
   examples: ['token list'],
@@ -112,12 +142,13 @@ const when = (date: Date | null) =>
 
 function renderList(tokens: ApiToken[]): string {
   if (tokens.length === 0)
-    return 'No tokens yet. Make one with: switchboard token create --name <name> --role reader|requester\n';
+    return 'No tokens yet. Make one with: switchboard token create --name <name> --role reader|requester [--for <member id>]\n';
   const rows = [
-    ['NAME', 'ROLE', 'CREATED', 'BY', 'LAST USED', 'STATUS'],
+    ['NAME', 'ROLE', 'OWNER', 'CREATED', 'BY', 'LAST USED', 'STATUS'],
     ...tokens.map((t) => [
       t.name,
       t.role,
+      t.owner,
       when(t.createdAt),
       t.createdBy,
       when(t.lastUsedAt) || 'never',
@@ -155,7 +186,7 @@ export const tokenCommand: ExtraCommand = async (io, words, options) => {
     if (action === 'create') {
       const { values, positionals } = parseArgs({
         args: rest,
-        options: { name: { type: 'string' }, role: { type: 'string' } },
+        options: { name: { type: 'string' }, role: { type: 'string' }, for: { type: 'string' } },
         allowPositionals: true,
         strict: true,
       });
@@ -163,7 +194,11 @@ export const tokenCommand: ExtraCommand = async (io, words, options) => {
       if (values.name === undefined || values.role === undefined)
         throw new CoreError('INVALID_INPUT', `token create needs --name and --role. ${USAGE}`);
       command = tokenCreate;
-      input = { name: values.name, role: values.role };
+      input = {
+        name: values.name,
+        role: values.role,
+        ...(values.for !== undefined ? { owner: values.for } : {}),
+      };
     } else if (action === 'list' && rest.length === 0) {
       command = tokenList;
       input = {};
@@ -214,14 +249,19 @@ function print(io: CliIo, json: boolean, name: string, result: Record<string, un
         JSON.stringify({
           ok: true,
           command: name,
-          result: { name: token.name, role: token.role, token: secret },
+          result: { name: token.name, role: token.role, owner: token.owner, token: secret },
         }) + '\n',
       );
       return;
     }
     io.stdout(
       [
-        `Created token ${token.name} (${token.role}). Copy it now: it is shown only this once, and only its hash is stored.`,
+        `Created token ${token.name} (${token.role}) for ${token.owner}. Copy it now: it is shown only this once, and only its hash is stored.`,
+        ...(token.role === 'requester'
+          ? [
+              `Purchases requested through it are made on behalf of ${token.owner}, who cannot approve them.${token.owner === token.createdBy ? " For someone else's assistant, make the token with --for <their member id>." : ''}`,
+            ]
+          : []),
         '',
         `  ${secret}`,
         '',

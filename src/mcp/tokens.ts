@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiToken, Store } from '../core/ports.js';
+import type { Actor } from '../core/types.js';
 
 export const TOKEN_PREFIX = 'sbt_';
 const TOKEN_RE = /^sbt_[A-Za-z0-9_-]{43}$/;
@@ -54,4 +55,17 @@ export async function authenticate(
     await store.touchApiToken(token.id, now);
   }
   return { ok: true, token };
+}
+
+/**
+ * Who a request with this token is: `mcp:<token name>`, acting for the token's owner, so that a
+ * purchase it requests is the owner's own and they cannot approve it themselves.
+ */
+export function tokenActor(token: ApiToken): Actor {
+  return {
+    id: `mcp:${token.name}`,
+    surface: 'mcp',
+    displayName: `MCP token ${token.name}`,
+    onBehalfOf: token.owner,
+  };
 }

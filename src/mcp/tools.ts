@@ -107,6 +107,12 @@ const RequestOut = z.object({
   upfrontCost: z.number(),
   currency: z.string(),
   requester: z.string(),
+  onBehalfOf: z
+    .string()
+    .nullable()
+    .describe(
+      'The member a request made through an MCP token is for (the token owner): it counts as their own request, so they cannot approve it themselves',
+    ),
   reason: z.string().nullable(),
   expiresAt: z.string().describe('When a pending request expires unless decided (ISO 8601)'),
   decidedBy: z.string().nullable(),
@@ -146,6 +152,7 @@ function requestView(r: PurchaseRequest, approvers: readonly string[]): RequestO
     upfrontCost: r.upfrontCost,
     currency: r.currency,
     requester: r.requester,
+    onBehalfOf: r.onBehalfOf,
     reason: r.reason,
     expiresAt: iso(r.expiresAt) as string,
     decidedBy: r.decidedBy,
@@ -157,7 +164,7 @@ function requestView(r: PurchaseRequest, approvers: readonly string[]): RequestO
 
 function requestText(v: RequestOut): string {
   return [
-    `Request ${v.requestId}: ${v.status}. ${v.number} (${v.carrier}) at ${formatMoney(v.monthlyCost, v.currency)}/mo + ${formatMoney(v.upfrontCost, v.currency)} upfront, requested by ${v.requester}.`,
+    `Request ${v.requestId}: ${v.status}. ${v.number} (${v.carrier}) at ${formatMoney(v.monthlyCost, v.currency)}/mo + ${formatMoney(v.upfrontCost, v.currency)} upfront, requested by ${v.requester}${v.onBehalfOf ? ` on behalf of ${v.onBehalfOf}` : ''}.`,
     v.next,
   ].join('\n');
 }

@@ -118,6 +118,7 @@ export function toRequest(row: Row): PurchaseRequest {
     kind: 'purchase',
     status: str(row.status) as RequestStatus,
     requester: str(row.requester),
+    onBehalfOf: strOrNull(row.on_behalf_of),
     surface: str(row.surface) as Surface,
     quoteId: str(row.quote_id),
     e164: str(row.e164),
@@ -267,6 +268,8 @@ export function toApiToken(row: Row): ApiToken {
     id: Number(row.id),
     name: String(row.name),
     role: String(row.role) as ApiTokenRole,
+    // Before migration 013 a token had no owner: its maker.
+    owner: String(row.owner ?? row.created_by),
     createdBy: String(row.created_by),
     createdAt: new Date(String(row.created_at)),
     revokedAt: dateOrNull(row.revoked_at),

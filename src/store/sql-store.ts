@@ -110,8 +110,15 @@ export class SqlStore implements Store {
   async createApiToken(input: NewApiToken): Promise<CreateApiTokenOutcome> {
     const outcome = await this.call(
       'create_api_token',
-      ['text', 'text', 'text', 'text', 'timestamptz'],
-      [input.name, input.role, input.tokenHash, input.createdBy, iso(input.now)],
+      ['text', 'text', 'text', 'text', 'timestamptz', 'text'],
+      [
+        input.name,
+        input.role,
+        input.tokenHash,
+        input.createdBy,
+        iso(input.now),
+        input.owner ?? null,
+      ],
     );
     return {
       status: outcome.status,
@@ -242,13 +249,18 @@ export class SqlStore implements Store {
       input.monthlyBudget,
       iso(input.now),
     ];
+    const onBehalfOf = input.onBehalfOf ?? null;
     const outcome = input.provision
       ? await this.call(
           'create_provision_request',
-          [...casts, 'timestamptz', 'text', 'text'],
-          [...params, input.provision.agent, input.provision.fallback],
+          [...casts, 'timestamptz', 'text', 'text', 'text'],
+          [...params, input.provision.agent, input.provision.fallback, onBehalfOf],
         )
-      : await this.call('create_purchase_request', [...casts, 'timestamptz'], params);
+      : await this.call(
+          'create_purchase_request',
+          [...casts, 'timestamptz', 'text'],
+          [...params, onBehalfOf],
+        );
     return mapOutcome(outcome) as unknown as CreateRequestOutcome;
   }
 

@@ -67,6 +67,7 @@ export interface SwitchboardDatabase {
         id: number;
         name: string;
         role: string;
+        owner: string;
         created_by: string;
         created_at: Ts;
         revoked_at: Ts | null;
@@ -92,6 +93,7 @@ export interface SwitchboardDatabase {
           p_member_cap: number | null;
           p_monthly_budget: number | null;
           p_now: Ts;
+          p_on_behalf_of?: string | null;
         },
         Json
       >;
@@ -109,6 +111,7 @@ export interface SwitchboardDatabase {
           p_now: Ts;
           p_agent: string | null;
           p_fallback: string | null;
+          p_on_behalf_of?: string | null;
         },
         Json
       >;
@@ -161,7 +164,14 @@ export interface SwitchboardDatabase {
       try_lease: Fn<{ p_name: string; p_holder: string; p_ttl_ms: number }, boolean>;
       release_lease: Fn<{ p_name: string; p_holder: string }, boolean>;
       create_api_token: Fn<
-        { p_name: string; p_role: string; p_token_hash: string; p_created_by: string; p_now: Ts },
+        {
+          p_name: string;
+          p_role: string;
+          p_token_hash: string;
+          p_created_by: string;
+          p_now: Ts;
+          p_owner?: string | null;
+        },
         Json
       >;
       revoke_api_token: Fn<{ p_name: string; p_now: Ts }, Json>;

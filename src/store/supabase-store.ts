@@ -226,6 +226,7 @@ export class SupabaseStore implements Store {
       p_member_cap: input.memberCap,
       p_monthly_budget: input.monthlyBudget,
       p_now: iso(input.now),
+      p_on_behalf_of: input.onBehalfOf ?? null,
     };
     const outcome = input.provision
       ? await this.outcome('create_provision_request', {
@@ -539,6 +540,7 @@ export class SupabaseStore implements Store {
       p_token_hash: input.tokenHash,
       p_created_by: input.createdBy,
       p_now: iso(input.now),
+      p_owner: input.owner ?? null,
     });
     return {
       status: outcome.status,
@@ -550,7 +552,7 @@ export class SupabaseStore implements Store {
     // Never the hash: the columns are named.
     const result = await this.client
       .from('api_tokens')
-      .select('id,name,role,created_by,created_at,revoked_at,last_used_at')
+      .select('id,name,role,owner,created_by,created_at,revoked_at,last_used_at')
       .order('created_at', { ascending: true })
       .order('id', { ascending: true });
     return this.rows(result, 'api_tokens').map(toApiToken);

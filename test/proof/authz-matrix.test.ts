@@ -177,6 +177,7 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
       'buy',
       'approve',
       'approve own',
+      'approve own via token',
       'deny',
       'withdraw own',
       'claim',

@@ -196,6 +196,7 @@ export async function requestPurchase(
     const outcome = await deps.store.createPurchaseRequest({
       id: deps.ids.request(),
       requester: actor.id,
+      ...(actor.onBehalfOf ? { onBehalfOf: actor.onBehalfOf } : {}),
       surface: actor.surface,
       quoteId: quote.id,
       areaCode: options.areaCodeOf(quote),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
-import { assertMayDecide, seesEveryone } from '../policy.js';
+import { assertMayDecide, isOwnRequest, seesEveryone } from '../policy.js';
 import { executePurchase, releaseHoldOf } from '../purchase.js';
 import type { NumberRecord, PurchaseRequest } from '../types.js';
 
@@ -164,7 +164,7 @@ export const getRequest = defineCommand({
     await expireOverdue(ctx);
     const request = await loadRequest(ctx, input.id);
     ctx.note({ target: request.e164, requestId: request.id });
-    if (!seesEveryone(ctx.deps.policy, ctx.actor) && request.requester !== ctx.actor.id) {
+    if (!seesEveryone(ctx.deps.policy, ctx.actor) && !isOwnRequest(ctx.actor, request)) {
       throw new CoreError(
         'FORBIDDEN',
         `Request ${request.id} is ${request.requester}'s; you can see your own requests.`,

@@ -2,6 +2,7 @@
 import type { ListResult } from '../../core/commands/numbers.js';
 import { formatMoney } from '../../core/money.js';
 import type { NumberRecord, PurchaseRequest } from '../../core/types.js';
+import { isOwnRequest } from '../../core/policy.js';
 import { ACTIONS, SLASH_COMMAND } from '../registry.js';
 import type { Block, Element, Message } from './blocks.js';
 import { actions, button, context, esc, fit, mention, section, slackDate } from './blocks.js';
@@ -100,7 +101,7 @@ export function requestBlocks(
         ? `expires ${slackDate(request.expiresAt)}`
         : esc((request.errorMessage ?? request.decisionNote ?? '').slice(0, 200));
     blocks.push(section(`${requestLine(request)}${note ? `\n${note}` : ''}`));
-    const own = request.requester === viewer.id;
+    const own = isOwnRequest(viewer, request);
     if (request.status === 'pending' && viewer.approver && (!own || viewer.allowSelfApproval)) {
       blocks.push(actions(decisionButtons(request, index++), `decide:${request.id}`));
     }

@@ -50,7 +50,7 @@ export function approvalMessage(request: PurchaseRequest, quote: Quote | null): 
   const where = quote ? place(quote) : '';
   const blocks: Block[] = [
     section(
-      `*Purchase request ${request.id}* from ${mention(request.requester)}${request.surface !== 'slack' ? ` (via ${request.surface})` : ''}`,
+      `*Purchase request ${request.id}* from ${mention(request.requester)}${request.surface !== 'slack' ? ` (via ${request.surface})` : ''}${request.onBehalfOf ? ` on behalf of ${mention(request.onBehalfOf)}` : ''}`,
     ),
     fields([
       `*Number*\n${phone(request.e164)}`,
@@ -169,5 +169,5 @@ export function denyModal(request: PurchaseRequest): Record<string, unknown> {
 }
 
 export function requestLine(request: PurchaseRequest): string {
-  return `*${request.id}* ${phone(request.e164)} · ${esc(price(request))} · ${mention(request.requester)} · ${request.status}`;
+  return `*${request.id}* ${phone(request.e164)} · ${esc(price(request))} · ${mention(request.requester)}${request.onBehalfOf ? ` for ${mention(request.onBehalfOf)}` : ''} · ${request.status}`;
 }

@@ -15,6 +15,7 @@ import type { BuyResult } from '../../../src/core/commands/buy.js';
 import { buy, link } from '../../../src/core/commands/index.js';
 import type { Actor } from '../../../src/core/types.js';
 import { stdioActor } from '../../../src/mcp/mcp-cli.js';
+import { tokenActor } from '../../../src/mcp/tokens.js';
 import { ACTIONS } from '../../../src/slack/registry.js';
 import type { TestDeps } from '../../helpers/deps.js';
 import { connectInMemory, textOf as mcpText } from '../../mcp/helpers.js';
@@ -58,12 +59,27 @@ export function makeSetup(deps: TestDeps): Setup {
   const nextCode = () => US_AREA_CODES[sequence++ % US_AREA_CODES.length] as string;
   const as = (id: string): Actor => ({ id, surface: 'cli' });
 
-  async function pendingRequest(requester: string): Promise<string> {
-    const result = (await runCommand(deps, buy, as(requester), {
+  async function pendingRequest(requester: string | Actor): Promise<string> {
+    const actor = typeof requester === 'string' ? as(requester) : requester;
+    const result = (await runCommand(deps, buy, actor, {
       target: nextCode(),
     })) as BuyResult;
     if (result.request.status !== 'pending') throw new Error('setup: request not pending');
     return result.request.id;
+  }
+
+  /** A pending request made through an MCP token `owner` owns, as MCP over HTTP makes it. */
+  async function tokenRequest(owner: string): Promise<string> {
+    const made = await deps.store.createApiToken({
+      name: `matrix-owned-${++sequence}`,
+      role: 'requester',
+      tokenHash: sequence.toString(16).padStart(64, '0'),
+      createdBy: 'local',
+      owner,
+      now: new Date(),
+    });
+    if (made.status !== 'created') throw new Error(`setup: token ${made.status}`);
+    return pendingRequest(tokenActor(made.token));
   }
 
   /** A number in the sandbox account and in our pool, nobody's. */
@@ -109,6 +125,8 @@ export function makeSetup(deps: TestDeps): Setup {
         case 'approve own':
         case 'withdraw own':
           return { requestId: await pendingRequest(actorId) };
+        case 'approve own via token':
+          return { requestId: await tokenRequest(actorId) };
         case 'claim':
           return { number: await poolNumber() };
         case 'release own':
@@ -146,6 +164,7 @@ function slackText(command: Command, fx: Fixture): string {
       return `buy ${fx.target}`;
     case 'approve':
     case 'approve own':
+    case 'approve own via token':
       return `approve ${fx.requestId}`;
     case 'deny':
     case 'withdraw own':
@@ -226,6 +245,7 @@ function toolCall(command: Command, fx: Fixture): [string, Record<string, unknow
       return ['request_purchase', { target: fx.target }];
     case 'approve':
     case 'approve own':
+    case 'approve own via token':
       return ['approve_request', { id: fx.requestId }];
     case 'deny':
     case 'withdraw own':
@@ -346,6 +366,7 @@ function cliArgs(command: Command, fx: Fixture): string[] {
       return ['buy', fx.target as string];
     case 'approve':
     case 'approve own':
+    case 'approve own via token':
       return ['approve', fx.requestId as string];
     case 'deny':
     case 'withdraw own':

@@ -30,6 +30,7 @@ export const COMMANDS = [
   'buy',
   'approve',
   'approve own',
+  'approve own via token',
   'deny',
   'withdraw own',
   'claim',
@@ -51,6 +52,7 @@ export const COMMAND_NOTES: Record<Command, string> = {
   buy: 'buy / request_purchase (a request, pending approval)',
   approve: "approve another member's pending request",
   'approve own': 'approve your own pending request',
+  'approve own via token': 'approve a pending request made through an MCP token you own',
   deny: "deny another member's pending request",
   'withdraw own': 'deny your own pending request (withdraw it)',
   claim: 'claim a pool number',
@@ -90,6 +92,8 @@ export const POLICY: Record<Command, (who: Who) => boolean> = {
   buy: (w) => w.writes,
   approve: (w) => w.writes && w.approver && !w.mcp,
   'approve own': (w) => w.writes && w.approver && !w.mcp && ALLOW_SELF_APPROVAL,
+  // A request made through a token is its owner's own (src/core/policy.ts isOwnRequest).
+  'approve own via token': (w) => w.writes && w.approver && !w.mcp && ALLOW_SELF_APPROVAL,
   deny: (w) => w.writes && w.approver && !w.mcp,
   'withdraw own': (w) => w.writes,
   claim: (w) => w.writes,
@@ -135,8 +139,24 @@ export const ROLES_ON: Record<Surface, readonly Role[]> = {
  */
 const MISSING_ON: Record<Surface, readonly Command[]> = {
   slack: ['audit', 'token create'],
-  'mcp-http': ['approve', 'approve own', 'deny', 'withdraw own', 'audit', 'token create'],
-  'mcp-stdio': ['approve', 'approve own', 'deny', 'withdraw own', 'audit', 'token create'],
+  'mcp-http': [
+    'approve',
+    'approve own',
+    'approve own via token',
+    'deny',
+    'withdraw own',
+    'audit',
+    'token create',
+  ],
+  'mcp-stdio': [
+    'approve',
+    'approve own',
+    'approve own via token',
+    'deny',
+    'withdraw own',
+    'audit',
+    'token create',
+  ],
   cli: [],
 };
 

@@ -1,0 +1,248 @@
+/**
+ * Token owners end to end, in process: `switchboard token create --for` and `token list` through
+ * the CLI's main(), the token used over MCP Streamable HTTP (createMcpHttpHandler, as `serve`
+ * mounts it), and the approver who owns the token refused when approving through the CLI.
+ */
+import { createServer } from 'node:http';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { McpHttpHandler } from '../../src/mcp/http.js';
+import { createMcpHttpHandler } from '../../src/mcp/http.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
+import { makeDeps } from '../helpers/deps.js';
+import type { TestDeps } from '../helpers/deps.js';
+import { listenLocal } from '../helpers/local-http.js';
+import { freshPglite } from '../helpers/stores.js';
+import { textOf } from './helpers.js';
+
+let store: SqlStore;
+let deps: TestDeps;
+let app: App;
+let handler: McpHttpHandler;
+let base: string;
+let closeServer: () => Promise<void>;
+const clients: Client[] = [];
+
+beforeEach(async () => {
+  store = await freshPglite();
+  deps = makeDeps(store, { policy: { approvers: ['U01BOB', 'U01DAVE'] } });
+  app = { config: loadConfig({}), deps, storeLabel: 'test', close: async () => {} } as App;
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/mcp')) void handler.handle(req, res);
+    else res.writeHead(404).end();
+  });
+  const listening = await listenLocal(server);
+  base = listening.url;
+  closeServer = listening.close;
+  handler = await createMcpHttpHandler(app, { allowedHosts: [new URL(base).host] });
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close().catch(() => undefined);
+  await handler.close();
+  await closeServer();
+  await store.close();
+});
+
+/** The CLI's main() in process on the test app (main closes the app it is given: a no-op here). */
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env: {},
+    isTTY: false,
+    openApp: async () => app,
+  });
+  return { code, stdout, stderr };
+}
+
+async function createToken(...args: string[]): Promise<string> {
+  const made = await cli('token', 'create', ...args, '--json');
+  expect(made.code, made.stderr + made.stdout).toBe(0);
+  return (JSON.parse(made.stdout) as { result: { token: string } }).result.token;
+}
+
+async function connect(token: string): Promise<Client> {
+  const client = new Client({ name: 'token-owner-test', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  clients.push(client);
+  return client;
+}
+
+describe('token create --for, and token list', () => {
+  it('the owner defaults to the maker; --for names another member; list shows the owner', async () => {
+    const text = await cli('token', 'create', '--name', 'ops', '--role', 'requester');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('Created token ops (requester) for local.');
+    expect(text.stdout).toContain('made on behalf of local, who cannot approve them');
+    expect(text.stdout).toContain('--for <their member id>');
+
+    const made = await cli(
+      'token',
+      'create',
+      '--name',
+      'bob-claude',
+      '--role',
+      'requester',
+      '--for',
+      'U01BOB',
+      '--as',
+      'U01ADMIN',
+      '--json',
+    );
+    expect(made.code, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout).result).toMatchObject({ name: 'bob-claude', owner: 'U01BOB' });
+
+    const list = await cli('token', 'list');
+    expect(list.code, list.stderr).toBe(0);
+    const lines = list.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+ROLE\s+OWNER\s+CREATED\s+BY\s+LAST USED\s+STATUS$/);
+    expect(lines[1]).toMatch(/^ops\s+requester\s+local\s+\S+ \S+\s+local\s+never\s+active$/);
+    expect(lines[2]).toMatch(
+      /^bob-claude\s+requester\s+U01BOB\s+\S+ \S+\s+U01ADMIN\s+never\s+active$/,
+    );
+    const json = JSON.parse((await cli('token', 'list', '--json')).stdout) as {
+      result: { tokens: Array<{ name: string; owner: string; createdBy: string }> };
+    };
+    expect(json.result.tokens.map((t) => [t.name, t.owner, t.createdBy])).toEqual([
+      ['ops', 'local', 'local'],
+      ['bob-claude', 'U01BOB', 'U01ADMIN'],
+    ]);
+    const [event] = await store.listAudit({ actor: 'U01ADMIN', limit: 1 });
+    expect(event).toMatchObject({ command: 'token create', outcome: 'ok' });
+    expect(event?.detail).toMatchObject({ role: 'requester', owner: 'U01BOB' });
+  });
+
+  it('--for an unknown member is refused with the fix; a malformed id is bad input; nothing is made', async () => {
+    const unknown = await cli(
+      'token',
+      'create',
+      '--name',
+      'typo',
+      '--role',
+      'requester',
+      '--for',
+      'U01BOBB',
+    );
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain('No member U01BOBB is known to Switchboard');
+    expect(unknown.stderr).toContain('Copy member ID');
+    expect(unknown.stderr).toContain('leave out --for');
+
+    const malformed = await cli(
+      'token',
+      'create',
+      '--name',
+      'typo',
+      '--role',
+      'requester',
+      '--for',
+      'bob smith',
+    );
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/member id/);
+    expect(await store.listApiTokens()).toEqual([]);
+
+    // Known: a configured approver or admin, or a member the store has seen.
+    await store.touchMember('U01CAROL');
+    for (const [name, owner] of [
+      ['for-dave', 'U01DAVE'],
+      ['for-carol', 'U01CAROL'],
+    ] as const) {
+      await createToken('--name', name, '--role', 'reader', '--for', owner);
+    }
+    expect((await store.listApiTokens()).map((t) => t.owner)).toEqual(['U01DAVE', 'U01CAROL']);
+  });
+
+  it('only admins make tokens, --for or not', async () => {
+    const refused = await cli(
+      'token',
+      'create',
+      '--name',
+      'mine',
+      '--role',
+      'requester',
+      '--for',
+      'U01BOB',
+      '--as',
+      'U01BOB',
+    );
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/Only admins/);
+  });
+});
+
+describe('an approver cannot approve a purchase requested through their own token', () => {
+  it('MCP HTTP records on whose behalf; the CLI refuses the owner, says why; another approver buys', async () => {
+    const client = await connect(
+      await createToken('--name', 'bob-claude', '--role', 'requester', '--for', 'U01BOB'),
+    );
+    const result = (await client.callTool({
+      name: 'request_purchase',
+      arguments: { target: '415', reason: 'my assistant' },
+    })) as CallToolResult;
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const requested = result.structuredContent as Record<string, unknown>;
+    expect(requested).toMatchObject({
+      status: 'pending',
+      requester: 'mcp:bob-claude',
+      onBehalfOf: 'U01BOB',
+    });
+    expect(textOf(result)).toContain('requested by mcp:bob-claude on behalf of U01BOB');
+    const id = requested.requestId as string;
+    expect((await store.getRequest(id))?.onBehalfOf).toBe('U01BOB');
+
+    const refused = await cli('approve', id, '--as', 'U01BOB');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(
+      `You cannot approve ${id}: it was requested through your MCP token bob-claude`,
+    );
+    expect(refused.stderr).toContain('another approver (U01DAVE)');
+    expect((await store.getRequest(id))?.status).toBe('pending');
+    expect(Object.keys(deps.sandbox.state().orders)).toHaveLength(0);
+
+    const shown = await cli('request', id, '--as', 'U01BOB');
+    expect(shown.stdout).toContain('requested by mcp:bob-claude on behalf of U01BOB via mcp');
+    const listed = await cli('requests', '--as', 'U01DAVE');
+    expect(listed.stdout).toContain('mcp:bob-claude for U01BOB');
+
+    const followed = (await client.callTool({
+      name: 'get_request',
+      arguments: { id },
+    })) as CallToolResult;
+    expect(followed.structuredContent).toMatchObject({ status: 'pending', onBehalfOf: 'U01BOB' });
+
+    const approved = await cli('approve', id, '--as', 'U01DAVE', '--json');
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(JSON.parse(approved.stdout).result.request).toMatchObject({
+      status: 'done',
+      decidedBy: 'U01DAVE',
+    });
+  });
+
+  it('the owner, even a member who is no approver, may withdraw it through the CLI', async () => {
+    await store.touchMember('U01ALICE');
+    const client = await connect(
+      await createToken('--name', 'alice-claude', '--role', 'requester', '--for', 'U01ALICE'),
+    );
+    const requested = (
+      (await client.callTool({
+        name: 'request_purchase',
+        arguments: { target: '212' },
+      })) as CallToolResult
+    ).structuredContent as { requestId: string };
+    const withdrawn = await cli('deny', requested.requestId, 'not', 'needed', '--as', 'U01ALICE');
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    expect((await store.getRequest(requested.requestId))?.status).toBe('denied');
+  });
+});
