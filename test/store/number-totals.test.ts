@@ -141,15 +141,15 @@ for (const { name, make, skip } of STORES) {
       await check('after a sync that lists every number again');
     });
 
-    it.skipIf(name === 'supabase')(
-      'keeps its summary small: compaction folds it into one row per group',
-      async () => {
+    // The summary's own size needs SQL; the supabase-js store runs the same SQL on PostgreSQL.
+    if (name !== 'supabase')
+      it('keeps its summary small: compaction folds it into one row per group', async () => {
         await sync(
           'S-T4',
           Array.from({ length: 300 }, (_, i) => row(i, 1)),
         );
-        // Each claim appends two rows (the pool's count down, the member's up): 1,200 rows
-        // without compaction.
+        // A claim appends two rows (the pool's count down, the member's up), a release one:
+        // about 750 rows without compaction.
         for (let i = 0; i < 300; i++)
           await store.claimNumber(e164(i), MEMBERS[i % MEMBERS.length]!, null);
         for (let i = 0; i < 300; i += 2) {
@@ -162,7 +162,6 @@ for (const { name, make, skip } of STORES) {
           'select count(*)::int as rows from switchboard.number_totals_delta',
         )) as [{ rows: number }];
         expect(rows).toBeLessThan(300);
-      },
-    );
+      });
   });
 }
