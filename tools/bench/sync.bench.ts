@@ -4,7 +4,9 @@
  * TEST_DATABASE_URL is set, on PostgreSQL. Each sync runs in its own process (sync-child.ts) so
  * that its peak RSS is its own; this process serves the scenario server.
  *
- * The floor is the API's own limit: pages × latency ÷ the pages the adapter keeps in flight
+ * The scenario server answers each page 20 ms after it arrives (its own work inside those 20 ms,
+ * as a real API's servers would have it). The floor is the API's own limit: pages × latency ÷ the
+ * pages the adapter keeps in flight
  * (400 × 20 ms ÷ 4 = 2,000 ms). Goals: within 1.3× of it, peak RSS under 300 MB, 0 rows written
  * by a second sync with nothing changed, at least 10× faster than one upsert per number.
  */
