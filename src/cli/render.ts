@@ -1,6 +1,7 @@
 /** Human output for each command: what a person at a terminal reads. `--json` bypasses this. */
 import { formatMoney } from '../core/money.js';
 import { formatNumber } from '../core/phone.js';
+import { memberOfRequest } from '../core/policy.js';
 import type {
   AuditEvent,
   NumberRecord,
@@ -38,7 +39,7 @@ function describeRequestState(request: PurchaseRequest): string {
     case 'pending':
       return `waiting for approval until ${when(request.expiresAt)}`;
     case 'done':
-      return `bought and assigned to ${request.requester}${linkState(request)}`;
+      return `bought and assigned to ${memberOfRequest(request)}${linkState(request)}`;
     case 'denied':
       return `denied by ${request.decidedBy}${request.decisionNote ? `: ${request.decisionNote}` : ''}`;
     case 'failed':
@@ -108,7 +109,7 @@ function renderBuy(r: BuyResult): string {
   const what = `${formatNumber(r.quote.e164)} (${place(r.quote) || r.quote.country}, ${carrierLabel(r.quote.carrier)}) at ${price}`;
   if (r.autoApproved) {
     return r.number
-      ? `Bought ${what}: approved by policy (under the auto-approve threshold) and assigned to ${r.request.requester}. Request ${r.request.id}.`
+      ? `Bought ${what}: approved by policy (under the auto-approve threshold) and assigned to ${memberOfRequest(r.request)}. Request ${r.request.id}.`
       : `Request ${r.request.id} for ${what} was approved by policy but ${describeRequestState(r.request)}`;
   }
   const approvers =
@@ -162,10 +163,10 @@ export const renderers: Record<string, (result: never) => string> = {
   },
   approve: (r: DecisionResult) =>
     r.number
-      ? `Approved ${r.request.id}: bought ${r.number.e164} (${place(r.number)}, ${carrierLabel(r.number.carrier)}) for ${formatMoney(r.request.monthlyCost, r.request.currency)}/mo and assigned it to ${r.request.requester}${linkState(r.request)}.`
+      ? `Approved ${r.request.id}: bought ${r.number.e164} (${place(r.number)}, ${carrierLabel(r.number.carrier)}) for ${formatMoney(r.request.monthlyCost, r.request.currency)}/mo and assigned it to ${memberOfRequest(r.request)}${linkState(r.request)}.`
       : `Approved ${r.request.id}, but the purchase ${describeRequestState(r.request)}`,
   deny: (r: DecisionResult) =>
-    `Denied ${r.request.id} (${r.request.e164}) for ${r.request.requester}.${r.request.decisionNote ? ` Reason: ${r.request.decisionNote}` : ''}`,
+    `Denied ${r.request.id} (${r.request.e164}) for ${memberOfRequest(r.request)}.${r.request.decisionNote ? ` Reason: ${r.request.decisionNote}` : ''}`,
   requests: (r: { scope: string; requests: PurchaseRequest[] }) =>
     r.requests.length === 0
       ? `No ${r.scope === 'all' ? '' : `${r.scope} `}requests.`

@@ -162,10 +162,19 @@ async function audit(
     currency: note.currency ?? null,
     requestId: note.requestId ?? null,
     durationMs: Math.round(performance.now() - started),
-    detail: note.detail ? wellFormed(note.detail) : null,
+    detail: auditDetail(actor, note),
   };
   // The audit trail must not turn a refusal into a crash; a failed write is still surfaced.
   await deps.store.recordAudit(event);
+}
+
+/**
+ * The command's own detail, plus, for an MCP token, the member it acted for: the event's actor
+ * stays the token (`mcp:<name>`), and `onBehalfOf` says whose number or request it touched.
+ */
+function auditDetail(actor: Actor, note: AuditNote): Record<string, unknown> | null {
+  const detail = actor.onBehalfOf ? { ...note.detail, onBehalfOf: actor.onBehalfOf } : note.detail;
+  return detail ? wellFormed(detail) : null;
 }
 
 /**

@@ -26,11 +26,32 @@ function approverList(policy: Policy): string {
 }
 
 /**
- * Whether a request is the actor's own: they made it, or it was made on their behalf (through an
- * MCP token they own). Either way they may withdraw it and, unless policy allows, not approve it.
+ * The member an actor acts for: an MCP token's owner, else the actor themself. Whatever means "the
+ * member" goes by it: who owns a number claimed or bought, whose per-member cap counts, what
+ * `mine` shows, whose number may be released or linked. The audit trail keeps the actor itself.
+ * Roles never pass through it: a token is not an approver or admin because its owner is.
  */
-export function isOwnRequest(actor: Pick<Actor, 'id'>, request: PurchaseRequest): boolean {
-  return request.requester === actor.id || request.onBehalfOf === actor.id;
+export function memberOf(actor: Pick<Actor, 'id' | 'onBehalfOf'>): string {
+  return actor.onBehalfOf ?? actor.id;
+}
+
+/** The member a request is for: whoever it was made on behalf of, else whoever made it. */
+export function memberOfRequest(
+  request: Pick<PurchaseRequest, 'requester' | 'onBehalfOf'>,
+): string {
+  return request.onBehalfOf ?? request.requester;
+}
+
+/**
+ * Whether a request is the actor's own: they made it, or it is for the member they are (made
+ * through an MCP token they own, or, for a token, by its owner or a sibling token). Either way
+ * they may withdraw it and, unless policy allows, not approve it.
+ */
+export function isOwnRequest(
+  actor: Pick<Actor, 'id' | 'onBehalfOf'>,
+  request: PurchaseRequest,
+): boolean {
+  return request.requester === actor.id || memberOfRequest(request) === memberOf(actor);
 }
 
 /** Who else may approve a request: the approvers but the actor and whoever it is for. */
@@ -91,7 +112,10 @@ export function assertMayDecide(
   }
 }
 
-/** Members act on their own numbers; admins on any. Pool numbers are claimed before they are used. */
+/**
+ * Members act on their own numbers; admins on any. Pool numbers are claimed before they are used.
+ * An MCP token acts on its owner's numbers (memberOf), never on more than its owner could.
+ */
 export function assertMayManage(
   policy: Policy,
   actor: Actor,
@@ -99,7 +123,7 @@ export function assertMayManage(
   verb: string,
 ): void {
   if (isAdmin(policy, actor)) return;
-  if (number.owner === actor.id) return;
+  if (number.owner === memberOf(actor)) return;
   if (number.owner === null) {
     throw new CoreError(
       'FORBIDDEN',

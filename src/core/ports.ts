@@ -108,6 +108,8 @@ export interface NumberFilter {
 export interface RequestFilter {
   statuses?: RequestStatus[];
   requester?: string;
+  /** Requests for this member: made by them, or on their behalf (through an MCP token of theirs). */
+  member?: string;
   /** Only requests whose provisioning link is still pending. */
   linkPending?: boolean;
   limit?: number;
@@ -433,7 +435,10 @@ export interface ApiToken {
   id: number;
   name: string;
   role: ApiTokenRole;
-  /** The member the token acts for: purchases requested through it are made on their behalf. */
+  /**
+   * The member the token acts for: purchases requested through it are made on their behalf, and
+   * what it buys or claims is theirs (core/policy.ts memberOf).
+   */
   owner: string;
   createdBy: string;
   createdAt: Date;

@@ -55,7 +55,11 @@ export async function finishProvisionLink(
     currency: null,
     requestId: request.id,
     durationMs: Math.round(performance.now() - started),
-    detail: { agent, step: 'link after purchase' },
+    detail: {
+      agent,
+      step: 'link after purchase',
+      ...(request.onBehalfOf ? { onBehalfOf: request.onBehalfOf } : {}),
+    },
   };
   await deps.store.recordAudit(event);
   return { request: set.status === 'not-found' ? request : set.request, number: linked };

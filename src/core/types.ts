@@ -26,8 +26,9 @@ export interface Actor {
   /** Roles granted to this actor on top of the configured ones (e.g. the local CLI operator). */
   extraRoles?: readonly Role[];
   /**
-   * The member this actor acts for: an MCP token's owner. Purchases it requests record them as
-   * `onBehalfOf`, and count as that member's own when it comes to approving them.
+   * The member this actor acts for: an MCP token's owner (see `memberOf` in policy.ts). Purchases
+   * it requests record them as `onBehalfOf` and count as that member's own when it comes to
+   * approving them; what it buys or claims is that member's, within their cap. Roles are not.
    */
   onBehalfOf?: string;
 }

@@ -25,7 +25,7 @@ const MemberId = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'give a member id: a Slack user id such as U01ALICE')
   .describe(
-    'The member the token acts for (a Slack user id); purchases requested through it are theirs, so they cannot approve them. Default: whoever makes the token',
+    'The member the token acts for (a Slack user id): numbers it buys or claims are theirs and count against their cap, it may release or link only their numbers, and they cannot approve purchases it requests. Default: whoever makes the token',
   );
 
 /**
@@ -259,7 +259,7 @@ function print(io: CliIo, json: boolean, name: string, result: Record<string, un
         `Created token ${token.name} (${token.role}) for ${token.owner}. Copy it now: it is shown only this once, and only its hash is stored.`,
         ...(token.role === 'requester'
           ? [
-              `Purchases requested through it are made on behalf of ${token.owner}, who cannot approve them.${token.owner === token.createdBy ? " For someone else's assistant, make the token with --for <their member id>." : ''}`,
+              `Purchases requested through it are made on behalf of ${token.owner}, who cannot approve them; numbers it buys or claims are ${token.owner}'s and count against their cap.${token.owner === token.createdBy ? " For someone else's assistant, make the token with --for <their member id>." : ''}`,
             ]
           : []),
         '',

@@ -58,8 +58,10 @@ export async function authenticate(
 }
 
 /**
- * Who a request with this token is: `mcp:<token name>`, acting for the token's owner, so that a
- * purchase it requests is the owner's own and they cannot approve it themselves.
+ * Who a request with this token is: `mcp:<token name>` (so the audit trail names the token),
+ * acting for the token's owner (core/policy.ts memberOf): a purchase it requests is the owner's
+ * own, so they cannot approve it themselves; what it buys or claims is the owner's, within the
+ * owner's cap; `mine` and "your number" mean the owner's. Its role stays the token's.
  */
 export function tokenActor(token: ApiToken): Actor {
   return {

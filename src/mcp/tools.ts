@@ -14,6 +14,7 @@ import type { BuyResult } from '../core/commands/buy.js';
 import type { Agent } from '../core/ports.js';
 import type { Effect } from '../core/command.js';
 import { formatMoney } from '../core/money.js';
+import { memberOfRequest } from '../core/policy.js';
 import type { NumberRecord, Platform, PurchaseRequest } from '../core/types.js';
 import { REQUEST_STATUSES } from '../core/types.js';
 
@@ -130,7 +131,7 @@ function requestNext(r: PurchaseRequest, approvers: readonly string[]): string {
     case 'executing':
       return 'Approved; the number is being bought. Check again shortly with get_request.';
     case 'done':
-      return `Bought: ${r.e164} now belongs to ${r.requester}. Link it to a voice agent with link_number.`;
+      return `Bought: ${r.e164} now belongs to ${memberOfRequest(r)}. Link it to a voice agent with link_number.`;
     case 'denied':
       return `Denied by ${r.decidedBy ?? 'an approver'}${r.decisionNote ? `: ${r.decisionNote}` : ''}. Nothing was bought.`;
     case 'expired':
@@ -364,7 +365,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       command: 'claim',
       title: 'Claim a pool number',
       guidance:
-        "Use it when the team pool (list_numbers with scope pool) has a suitable number: it becomes the caller's at once, with no purchase and no approval. The team already pays for pool numbers, so it costs nothing extra. Claiming a number you already hold changes nothing.",
+        "Use it when the team pool (list_numbers with scope pool) has a suitable number: it becomes the caller's at once (through a token: the token owner's, within their cap), with no purchase and no approval. The team already pays for pool numbers, so it costs nothing extra. Claiming a number you already hold changes nothing.",
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -386,7 +387,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       command: 'release',
       title: 'Release a number for good',
       guidance:
-        'Use it only when the user clearly wants to give a number up: it is released at the carrier and is gone for good (it stops costing money; it cannot be got back). Refused while the number is linked to a voice agent unless unlink is true. Members release their own numbers.',
+        "Use it only when the user clearly wants to give a number up: it is released at the carrier and is gone for good (it stops costing money; it cannot be got back). Refused while the number is linked to a voice agent unless unlink is true. Members release their own numbers; a token, its owner's.",
       annotations: {
         readOnlyHint: false,
         destructiveHint: true,
@@ -459,7 +460,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       command: 'list',
       title: 'List numbers and their monthly cost',
       guidance:
-        "Use it to see the caller's numbers (mine), the team pool free to claim (pool) or all, with monthly costs and totals. Read-only and free.",
+        "Use it to see the caller's numbers (mine; through a token, its owner's), the team pool free to claim (pool) or all, with monthly costs and totals. Read-only and free.",
       annotations: {
         readOnlyHint: true,
         destructiveHint: false,

@@ -366,6 +366,7 @@ export class SqlStore implements Store {
          select * from switchboard.requests
          where ($1::text::jsonb is null or status in (select jsonb_array_elements_text($1::text::jsonb))) and ($2::text is null or requester = $2::text)
            and ($4::boolean is not true or link_status = 'pending')
+           and ($5::text is null or requester = $5::text or on_behalf_of = $5::text)
          order by created_at desc limit $3::int
        ) r
        order by r.created_at desc`,
@@ -374,6 +375,7 @@ export class SqlStore implements Store {
         filter.requester ?? null,
         filter.limit ?? 100,
         filter.linkPending ?? null,
+        filter.member ?? null,
       ],
       toRequest,
     );

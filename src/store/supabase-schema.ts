@@ -45,6 +45,7 @@ export interface SwitchboardDatabase {
         id: string;
         status: string;
         requester: string;
+        on_behalf_of: string | null;
         link_status: string | null;
         created_at: Ts;
       }>;

@@ -329,16 +329,35 @@ export class SupabaseStore implements Store {
   }
 
   async listRequests(filter: RequestFilter): Promise<PurchaseRequest[]> {
-    let query = this.client.from('requests').select('*');
-    if (filter.statuses) {
-      // `.in` quotes values itself; statuses are a closed set, checked here all the same.
-      const statuses = filter.statuses.filter((status) => REQUEST_STATUS.test(status));
-      query = query.in('status', statuses);
-    }
-    if (filter.requester !== undefined) query = query.eq('requester', filter.requester);
-    if (filter.linkPending) query = query.eq('link_status', 'pending');
-    const result = await query.order('created_at', { ascending: false }).limit(filter.limit ?? 100);
-    return this.rows(result, 'requests').map(toRequest);
+    const limit = filter.limit ?? 100;
+    const page = async (
+      column?: 'requester' | 'on_behalf_of',
+      member?: string,
+    ): Promise<PurchaseRequest[]> => {
+      let query = this.client.from('requests').select('*');
+      if (filter.statuses) {
+        // `.in` quotes values itself; statuses are a closed set, checked here all the same.
+        const statuses = filter.statuses.filter((status) => REQUEST_STATUS.test(status));
+        query = query.in('status', statuses);
+      }
+      if (filter.requester !== undefined) query = query.eq('requester', filter.requester);
+      if (column && member !== undefined) query = query.eq(column, member);
+      if (filter.linkPending) query = query.eq('link_status', 'pending');
+      const result = await query.order('created_at', { ascending: false }).limit(limit);
+      return this.rows(result, 'requests').map(toRequest);
+    };
+    if (filter.member === undefined) return page();
+    // A member's requests: made by them, or on their behalf. Two plain `eq` pages merged (rather
+    // than an `or=` filter, whose values would need PostgREST's quoting): the newest `limit` of
+    // the union are among the newest `limit` of each.
+    const [made, forThem] = await Promise.all([
+      page('requester', filter.member),
+      page('on_behalf_of', filter.member),
+    ]);
+    const byId = new Map([...made, ...forThem].map((r) => [r.id, r]));
+    return [...byId.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, limit);
   }
 
   // --- Numbers ---------------------------------------------------------------------------------

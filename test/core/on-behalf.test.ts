@@ -77,11 +77,11 @@ describe('requests made through an MCP token', () => {
     expect(audit[0]).toMatchObject({ command: 'approve', outcome: 'refused' });
   });
 
-  it('another approver approves it; the number goes to the requester as before', async () => {
+  it("another approver approves it; the number goes to the token's owner (migration 015)", async () => {
     const request = await requestThrough('U01BOB');
     const result = (await runCommand(deps, approve, DAVE, { id: request.id })) as DecisionResult;
     expect(result.request).toMatchObject({ status: 'done', decidedBy: 'U01DAVE' });
-    expect(result.number?.owner).toBe('mcp:U01BOB-claude');
+    expect(result.number?.owner).toBe('U01BOB');
   });
 
   it('when the owner is the only approver, the refusal says an admin must add another', async () => {

@@ -1,7 +1,9 @@
 /**
  * Token owners end to end, in process: `switchboard token create --for` and `token list` through
  * the CLI's main(), the token used over MCP Streamable HTTP (createMcpHttpHandler, as `serve`
- * mounts it), and the approver who owns the token refused when approving through the CLI.
+ * mounts it), and the approver who owns the token refused when approving through the CLI. Then
+ * the token acting for its owner (migration 015): what it claims or buys is the owner's,
+ * list_numbers mine shows the owner's numbers, and it releases theirs but not another member's.
  */
 import { createServer } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -244,5 +246,96 @@ describe('an approver cannot approve a purchase requested through their own toke
     const withdrawn = await cli('deny', requested.requestId, 'not', 'needed', '--as', 'U01ALICE');
     expect(withdrawn.code, withdrawn.stderr).toBe(0);
     expect((await store.getRequest(requested.requestId))?.status).toBe('denied');
+  });
+});
+
+describe('a token acts for its owner over MCP HTTP (migration 015)', () => {
+  const numbersOf = async (client: Client, scope: string) =>
+    (
+      ((await client.callTool({ name: 'list_numbers', arguments: { scope } })) as CallToolResult)
+        .structuredContent as { numbers: Array<{ number: string; owner: string | null }> }
+    ).numbers.map((n) => [n.number, n.owner]);
+
+  it("claims and buys for its owner; list_numbers mine shows the owner's; it releases theirs, not another's", async () => {
+    await store.touchMember('U01ALICE');
+    const synced = await cli('sync', '--as', 'U01ADMIN');
+    expect(synced.code, synced.stderr).toBe(0);
+    const pool = (await store.listNumbers({ scope: 'pool' })).map((n) => n.e164);
+    const [mineToClaim, carols, aliceDirect] = pool as [string, string, string];
+    expect((await cli('claim', carols, '--as', 'U01CAROL')).code).toBe(0);
+    expect((await cli('claim', aliceDirect, '--as', 'U01ALICE')).code).toBe(0);
+
+    const claude = await connect(
+      await createToken('--name', 'alice-claude', '--role', 'requester', '--for', 'U01ALICE'),
+    );
+    const reader = await connect(
+      await createToken('--name', 'alice-dash', '--role', 'reader', '--for', 'U01ALICE'),
+    );
+
+    const claimed = (await claude.callTool({
+      name: 'claim_number',
+      arguments: { number: mineToClaim },
+    })) as CallToolResult;
+    expect(claimed.isError, textOf(claimed)).toBeFalsy();
+    expect((await store.getNumber(mineToClaim))?.owner).toBe('U01ALICE');
+
+    const requested = (
+      (await claude.callTool({
+        name: 'request_purchase',
+        arguments: { target: '415' },
+      })) as CallToolResult
+    ).structuredContent as { requestId: string; number: string };
+    const approved = await cli('approve', requested.requestId, '--as', 'U01BOB', '--json');
+    expect(approved.code, approved.stderr).toBe(0);
+    const followed = (await claude.callTool({
+      name: 'get_request',
+      arguments: { id: requested.requestId },
+    })) as CallToolResult;
+    expect(textOf(followed)).toContain(`now belongs to U01ALICE`);
+
+    const alices = [aliceDirect, mineToClaim, requested.number].sort();
+    for (const client of [claude, reader]) {
+      const mine = await numbersOf(client, 'mine');
+      expect(mine.map(([n]) => n).sort()).toEqual(alices);
+      expect(new Set(mine.map(([, owner]) => owner))).toEqual(new Set(['U01ALICE']));
+    }
+    const cliMine = await cli('list', 'mine', '--as', 'U01ALICE', '--json');
+    expect(
+      (
+        JSON.parse(cliMine.stdout) as { result: { numbers: Array<{ e164: string }> } }
+      ).result.numbers
+        .map((n) => n.e164)
+        .sort(),
+    ).toEqual(alices);
+
+    // A reader still only reads, whoever owns it.
+    const readerClaim = (await reader.callTool({
+      name: 'release_number',
+      arguments: { number: aliceDirect },
+    })) as CallToolResult;
+    expect(readerClaim.isError).toBe(true);
+    expect(textOf(readerClaim)).toMatch(/reader token/);
+
+    const other = (await claude.callTool({
+      name: 'release_number',
+      arguments: { number: carols },
+    })) as CallToolResult;
+    expect(other.isError).toBe(true);
+    expect(textOf(other)).toMatch(/^FORBIDDEN: .*belongs to U01CAROL/);
+    expect((await store.getNumber(carols))?.status).toBe('assigned');
+
+    const released = (await claude.callTool({
+      name: 'release_number',
+      arguments: { number: aliceDirect },
+    })) as CallToolResult;
+    expect(released.isError, textOf(released)).toBeFalsy();
+    expect((await store.getNumber(aliceDirect))?.status).toBe('released');
+    const [event] = await store.listAudit({ actor: 'mcp:alice-claude', limit: 1 });
+    expect(event).toMatchObject({
+      command: 'release',
+      outcome: 'ok',
+      target: aliceDirect,
+      detail: { onBehalfOf: 'U01ALICE' },
+    });
   });
 });

@@ -20,11 +20,13 @@ import { startHarness } from '../slack/harness.js';
 import type { McpDriver, Observed } from './authz/drivers.js';
 import {
   AUDIT_SURFACE,
+  TOKEN_OWNER,
   actorIdFor,
   callTool,
   cli,
   cliDriver,
   makeSetup,
+  memberIdFor,
   mcpHttpDriver,
   mcpStdioDriver,
   slackDriver,
@@ -76,6 +78,8 @@ describe('authorisation matrix: roles × commands × surfaces', () => {
         `matrix-${role}`,
         '--role',
         role,
+        '--for',
+        TOKEN_OWNER,
         '--json',
       ]);
       expect(made.code, made.stderr).toBe(0);
@@ -101,7 +105,7 @@ describe('authorisation matrix: roles × commands × surfaces', () => {
             continue;
           }
           const actorId = actorIdFor(surface, role);
-          const fixture = await setup.fixture(command, actorId);
+          const fixture = await setup.fixture(command, memberIdFor(surface, role));
           const eventsBefore = (await store.listAudit({ limit: 1000 })).length;
           let seen: Observed;
           if (surface === 'slack') seen = await slack(role, command, fixture, actorId);
@@ -154,8 +158,9 @@ describe('authorisation matrix: roles × commands × surfaces', () => {
 /**
  * The built `switchboard mcp --as <member id>` over real stdio pipes, one process per role on one
  * embedded data folder with the policy from the environment: the same cells as the in-memory
- * column for every command whose fixture needs no other member's number ("release other" and
- * "link other" are left to the in-memory column, which runs them on the shared store).
+ * column for every command whose fixture needs no other member's number or token ("release
+ * other", "link other" and "release own via token" are left to the in-memory column, which runs
+ * them on the shared store).
  */
 describe('authorisation matrix: MCP over real stdio (built bin)', () => {
   const BIN = join(import.meta.dirname, '../../bin/switchboard.js');

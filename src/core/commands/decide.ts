@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
-import { assertMayDecide, isOwnRequest, seesEveryone } from '../policy.js';
+import { assertMayDecide, isOwnRequest, memberOf, seesEveryone } from '../policy.js';
 import { executePurchase, releaseHoldOf } from '../purchase.js';
 import type { NumberRecord, PurchaseRequest } from '../types.js';
 
@@ -145,8 +145,9 @@ export const requests = defineCommand({
     const filter = {
       limit: input.limit,
       ...(scope === 'pending' ? { statuses: ['pending' as const] } : {}),
-      // Members see their own requests; approvers and admins see everyone's.
-      ...(scope === 'mine' || !privileged ? { requester: actor.id } : {}),
+      // Members see their own requests (made by them or on their behalf, through their MCP
+      // tokens; a token sees its owner's); approvers and admins see everyone's.
+      ...(scope === 'mine' || !privileged ? { member: memberOf(actor) } : {}),
     };
     return { scope, requests: await deps.store.listRequests(filter) };
   },

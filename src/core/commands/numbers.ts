@@ -3,7 +3,7 @@ import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
 import { roundMoney } from '../money.js';
-import { assertMayManage, isAdmin, memberCapRefusal, seesEveryone } from '../policy.js';
+import { assertMayManage, isAdmin, memberCapRefusal, memberOf, seesEveryone } from '../policy.js';
 import { findOrImport } from '../importing.js';
 import { linkToAgent, unlinkAtPlatform } from '../linking.js';
 import { toE164 } from '../phone.js';
@@ -39,11 +39,13 @@ export const claim = defineCommand({
     const { deps, actor } = ctx;
     const e164 = toE164(input.number);
     ctx.note({ target: e164 });
-    let outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+    // Through an MCP token the number is its owner's, within the owner's cap.
+    const member = memberOf(actor);
+    let outcome = await deps.store.claimNumber(e164, member, deps.policy.memberNumberCap);
     if (outcome.status === 'not-found' && (await findOrImport(deps, e164))?.imported) {
       // Owned at the carrier but never synced: now imported into the pool, so claim it.
       ctx.note({ detail: { imported: true } });
-      outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+      outcome = await deps.store.claimNumber(e164, member, deps.policy.memberNumberCap);
     }
     switch (outcome.status) {
       case 'claimed':
@@ -223,7 +225,7 @@ export const list = defineCommand({
     const scope = input.scope ?? (isAdmin(deps.policy, actor) ? 'all' : 'mine');
     const filter =
       scope === 'mine'
-        ? { owner: actor.id }
+        ? { owner: memberOf(actor) }
         : scope === 'pool'
           ? { scope: 'pool' as const }
           : { scope: 'all' as const };
@@ -261,7 +263,7 @@ export const show = defineCommand({
     const number = await loadNumber(ctx, input.number);
     ctx.note({ target: number.e164 });
     const [history, request] = await Promise.all([
-      seesEveryone(ctx.deps.policy, ctx.actor) || number.owner === ctx.actor.id
+      seesEveryone(ctx.deps.policy, ctx.actor) || number.owner === memberOf(ctx.actor)
         ? ctx.deps.store.listAudit({ target: number.e164, limit: 20 })
         : Promise.resolve([]),
       number.requestId ? ctx.deps.store.getRequest(number.requestId) : Promise.resolve(null),

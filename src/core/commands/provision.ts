@@ -14,7 +14,7 @@ import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
 import { findOrImport } from '../importing.js';
 import { linkToAgent, resolveAgent } from '../linking.js';
-import { memberCapRefusal, assertMayManage } from '../policy.js';
+import { memberCapRefusal, assertMayManage, memberOf } from '../policy.js';
 import { nanpAreaCode, parseE164 } from '../phone.js';
 import type { SearchCriteria } from '../ports.js';
 import type { NumberRecord, ProvisionFallback, Quote } from '../types.js';
@@ -210,7 +210,11 @@ async function provisionExisting(
   }
   let claimed = false;
   if (number.owner === null) {
-    const outcome = await deps.store.claimNumber(e164, actor.id, deps.policy.memberNumberCap);
+    const outcome = await deps.store.claimNumber(
+      e164,
+      memberOf(actor),
+      deps.policy.memberNumberCap,
+    );
     if (outcome.status === 'member-cap') throw memberCapRefusal(outcome.count, outcome.cap);
     if (outcome.status === 'not-found')
       throw new CoreError('CONFLICT', `${e164} changed while provisioning it. Try again.`);

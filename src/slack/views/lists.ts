@@ -2,7 +2,7 @@
 import type { ListResult } from '../../core/commands/numbers.js';
 import { formatMoney } from '../../core/money.js';
 import type { NumberRecord, PurchaseRequest } from '../../core/types.js';
-import { isOwnRequest } from '../../core/policy.js';
+import { isOwnRequest, memberOfRequest } from '../../core/policy.js';
 import { ACTIONS, SLASH_COMMAND } from '../registry.js';
 import type { Block, Element, Message } from './blocks.js';
 import { actions, button, context, esc, fit, mention, section, slackDate } from './blocks.js';
@@ -78,7 +78,7 @@ export function decisionButtons(request: PurchaseRequest, index: number): Elemen
       style: 'primary',
       confirm: {
         title: 'Approve this purchase?',
-        text: `Buy ${request.e164} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${request.requester}?`,
+        text: `Buy ${request.e164} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${memberOfRequest(request)}?`,
         confirm: 'Approve and buy',
       },
     }),

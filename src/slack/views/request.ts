@@ -5,6 +5,7 @@
 import type { BuyResult } from '../../core/commands/buy.js';
 import { formatMoney } from '../../core/money.js';
 import { formatNumber } from '../../core/phone.js';
+import { memberOfRequest } from '../../core/policy.js';
 import type { PurchaseRequest, Quote } from '../../core/types.js';
 import { ACTIONS, SLASH_COMMAND, VIEWS } from '../registry.js';
 import type { Block, Message } from './blocks.js';
@@ -34,7 +35,7 @@ export function statusLine(request: PurchaseRequest): string {
     case 'executing':
       return `:arrows_counterclockwise: Approved${by}${at}; buying now…`;
     case 'done':
-      return `:white_check_mark: Approved${by}${at}. Bought and assigned to ${mention(request.requester)}.`;
+      return `:white_check_mark: Approved${by}${at}. Bought and assigned to ${mention(memberOfRequest(request))}.`;
     case 'denied':
       return `:no_entry: Denied${by}${at}.${request.decisionNote ? ` Reason: ${esc(request.decisionNote)}` : ''}`;
     case 'expired':
@@ -71,7 +72,7 @@ export function approvalMessage(request: PurchaseRequest, quote: Quote | null): 
             style: 'primary',
             confirm: {
               title: 'Approve this purchase?',
-              text: `Buy ${formatNumber(request.e164)} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${request.requester}?`,
+              text: `Buy ${formatNumber(request.e164)} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${memberOfRequest(request)}?`,
               confirm: 'Approve and buy',
             },
           }),
@@ -82,7 +83,7 @@ export function approvalMessage(request: PurchaseRequest, quote: Quote | null): 
     );
   }
   return {
-    text: `Purchase request ${request.id}: ${formatNumber(request.e164)} at ${price(request)} for ${request.requester} (${request.status})`,
+    text: `Purchase request ${request.id}: ${formatNumber(request.e164)} at ${price(request)} for ${memberOfRequest(request)} (${request.status})`,
     blocks,
   };
 }
@@ -149,7 +150,7 @@ export function denyModal(request: PurchaseRequest): Record<string, unknown> {
     close: plain('Cancel', LIMITS.viewSubmit),
     blocks: [
       section(
-        `Deny *${request.id}*: ${phone(request.e164)} at ${esc(price(request))} for ${mention(request.requester)}?`,
+        `Deny *${request.id}*: ${phone(request.e164)} at ${esc(price(request))} for ${mention(memberOfRequest(request))}?`,
       ),
       {
         type: 'input',

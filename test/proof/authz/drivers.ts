@@ -12,7 +12,7 @@ import type { App } from '../../../src/app.js';
 import { main } from '../../../src/cli/main.js';
 import { runCommand } from '../../../src/core/command.js';
 import type { BuyResult } from '../../../src/core/commands/buy.js';
-import { buy, link } from '../../../src/core/commands/index.js';
+import { buy, claim, link } from '../../../src/core/commands/index.js';
 import type { Actor } from '../../../src/core/types.js';
 import { stdioActor } from '../../../src/mcp/mcp-cli.js';
 import { tokenActor } from '../../../src/mcp/tokens.js';
@@ -29,10 +29,21 @@ export const AGENT = 'retell:agent_sandbox_support';
 export const OTHER = 'U01CAROL';
 const US_AREA_CODES = ['415', '212', '312', '213', '512', '206', '305', '617', '303', '404'];
 
+/**
+ * The member the matrix's MCP HTTP tokens act for: an admin, so that every cell a token is refused
+ * (sync, another member's number) shows the owner's roles do not pass to the token.
+ */
+export const TOKEN_OWNER = 'U01ADMIN';
+
 /** Who each role is on each surface (member ids as in test/helpers/deps.ts's default policy). */
 export function actorIdFor(surface: Surface, role: Role): string {
   if (surface === 'mcp-http') return `mcp:matrix-${role.replace('mcp-', '')}`;
   return { member: 'U01ALICE', approver: 'U01BOB', admin: 'U01ADMIN' }[role as string] ?? role;
+}
+
+/** The member each role acts for: itself, or for an MCP token its owner (core/policy.ts memberOf). */
+export function memberIdFor(surface: Surface, role: Role): string {
+  return surface === 'mcp-http' ? TOKEN_OWNER : actorIdFor(surface, role);
 }
 
 export const AUDIT_SURFACE: Record<Surface, Actor['surface']> = {
@@ -51,7 +62,8 @@ export interface Fixture {
 }
 
 export interface Setup {
-  fixture(command: Command, actorId: string): Promise<Fixture>;
+  /** `memberId`: whose requests and numbers are the cell's "own" (memberIdFor). */
+  fixture(command: Command, memberId: string): Promise<Fixture>;
 }
 
 export function makeSetup(deps: TestDeps): Setup {
@@ -68,8 +80,8 @@ export function makeSetup(deps: TestDeps): Setup {
     return result.request.id;
   }
 
-  /** A pending request made through an MCP token `owner` owns, as MCP over HTTP makes it. */
-  async function tokenRequest(owner: string): Promise<string> {
+  /** An MCP token `owner` owns, acting as MCP over HTTP makes it act. */
+  async function ownedToken(owner: string): Promise<Actor> {
     const made = await deps.store.createApiToken({
       name: `matrix-owned-${++sequence}`,
       role: 'requester',
@@ -79,7 +91,19 @@ export function makeSetup(deps: TestDeps): Setup {
       now: new Date(),
     });
     if (made.status !== 'created') throw new Error(`setup: token ${made.status}`);
-    return pendingRequest(tokenActor(made.token));
+    return tokenActor(made.token);
+  }
+
+  /** A pending request made through an MCP token `owner` owns. */
+  async function tokenRequest(owner: string): Promise<string> {
+    return pendingRequest(await ownedToken(owner));
+  }
+
+  /** A pool number claimed through an MCP token `owner` owns: the owner's. */
+  async function tokenClaimed(owner: string): Promise<string> {
+    const e164 = await poolNumber();
+    await runCommand(deps, claim, await ownedToken(owner), { number: e164 });
+    return e164;
   }
 
   /** A number in the sandbox account and in our pool, nobody's. */
@@ -108,7 +132,7 @@ export function makeSetup(deps: TestDeps): Setup {
   }
 
   return {
-    async fixture(command, actorId) {
+    async fixture(command, memberId) {
       switch (command) {
         case 'search':
         case 'list all':
@@ -124,20 +148,22 @@ export function makeSetup(deps: TestDeps): Setup {
           return { requestId: await pendingRequest(OTHER) };
         case 'approve own':
         case 'withdraw own':
-          return { requestId: await pendingRequest(actorId) };
+          return { requestId: await pendingRequest(memberId) };
         case 'approve own via token':
-          return { requestId: await tokenRequest(actorId) };
+          return { requestId: await tokenRequest(memberId) };
         case 'claim':
           return { number: await poolNumber() };
         case 'release own':
         case 'link own':
-          return { number: await ownedNumber(actorId) };
+          return { number: await ownedNumber(memberId) };
+        case 'release own via token':
+          return { number: await tokenClaimed(memberId) };
         case 'release other':
         case 'link other':
           return { number: await ownedNumber(OTHER) };
         case 'unlink own': {
-          const number = await ownedNumber(actorId);
-          await runCommand(deps, link, as(actorId), { number, agent: AGENT });
+          const number = await ownedNumber(memberId);
+          await runCommand(deps, link, as(memberId), { number, agent: AGENT });
           return { number };
         }
         case 'token create':
@@ -172,6 +198,7 @@ function slackText(command: Command, fx: Fixture): string {
     case 'claim':
       return `claim ${fx.number}`;
     case 'release own':
+    case 'release own via token':
     case 'release other':
       return `release ${fx.number}`;
     case 'link own':
@@ -207,7 +234,9 @@ export function slackDriver(h: Harness) {
     }
     // Typed, release only asks to confirm; the confirm button runs it, so click that.
     const body =
-      command === 'release own' || command === 'release other'
+      command === 'release own' ||
+      command === 'release own via token' ||
+      command === 'release other'
         ? actionBody(
             h.fake,
             user,
@@ -253,6 +282,7 @@ function toolCall(command: Command, fx: Fixture): [string, Record<string, unknow
     case 'claim':
       return ['claim_number', { number: fx.number }];
     case 'release own':
+    case 'release own via token':
     case 'release other':
       return ['release_number', { number: fx.number }];
     case 'link own':
@@ -374,6 +404,7 @@ function cliArgs(command: Command, fx: Fixture): string[] {
     case 'claim':
       return ['claim', fx.number as string];
     case 'release own':
+    case 'release own via token':
     case 'release other':
       return ['release', fx.number as string];
     case 'link own':

@@ -35,6 +35,7 @@ export const COMMANDS = [
   'withdraw own',
   'claim',
   'release own',
+  'release own via token',
   'release other',
   'link own',
   'link other',
@@ -56,11 +57,13 @@ export const COMMAND_NOTES: Record<Command, string> = {
   deny: "deny another member's pending request",
   'withdraw own': 'deny your own pending request (withdraw it)',
   claim: 'claim a pool number',
-  'release own': 'release a number you hold',
+  'release own': 'release a number you hold (a token: one its owner holds)',
+  'release own via token':
+    "release a number claimed through an MCP token you own (it is yours; a token: its owner's other token claimed it)",
   'release other': "release another member's number",
-  'link own': 'link a number you hold to a voice agent',
+  'link own': "link a number you hold (a token: its owner's) to a voice agent",
   'link other': "link another member's number",
-  'unlink own': 'unlink a number you hold',
+  'unlink own': "unlink a number you hold (a token: its owner's)",
   'list all': 'list all',
   sync: 'sync the carrier account',
   provision: 'provision <business phone> <agent> (a request)',
@@ -84,8 +87,9 @@ export const ALLOW_SELF_APPROVAL = false;
 /**
  * THE policy table. Approvers decide (never over MCP, never their own request unless allowed); a
  * requester may always withdraw their own request; members manage their own numbers and admins
- * any; sync and tokens are admin-only; readers only read; anyone identified may search, list and
- * read the audit trail (members see their own events).
+ * any; a token acts for its owner (their numbers are its "own"), never with the owner's roles;
+ * sync and tokens are admin-only; readers only read; anyone identified may search, list and read
+ * the audit trail (members see their own events).
  */
 export const POLICY: Record<Command, (who: Who) => boolean> = {
   search: () => true,
@@ -98,6 +102,8 @@ export const POLICY: Record<Command, (who: Who) => boolean> = {
   'withdraw own': (w) => w.writes,
   claim: (w) => w.writes,
   'release own': (w) => w.writes,
+  // What a token claims is its owner's (src/core/policy.ts memberOf).
+  'release own via token': (w) => w.writes,
   'release other': (w) => w.writes && w.admin,
   'link own': (w) => w.writes,
   'link other': (w) => w.writes && w.admin,
