@@ -1,6 +1,6 @@
 /**
  * Abuse (issue 8) through a real `serve` (in process): per-identity rate limits on Slack commands,
- * buttons and modals (identity: the Slack user id) and on MCP over HTTP (identity: the token), and
+ * buttons and modals (identity: the Slack user id) and on MCP over HTTP (identity: the member a token acts for), and
  * request bodies over the limit refused on /slack/events and /mcp.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -141,14 +141,15 @@ describe('rate limits and body sizes through serve', () => {
     });
   });
 
-  describe('MCP over HTTP (per token)', () => {
-    async function makeToken(name: string): Promise<string> {
+  describe('MCP over HTTP (per member a token acts for)', () => {
+    async function makeToken(name: string, owner = 'U01RATE'): Promise<string> {
       const token = generateToken();
       const outcome = await h.deps.store.createApiToken({
         name,
         role: 'requester',
         tokenHash: hashToken(token),
         createdBy: 'local',
+        owner,
         now: new Date(),
       });
       expect(outcome.status).toBe('created');
@@ -200,8 +201,8 @@ describe('rate limits and body sizes through serve', () => {
       expect(secondsIn(body.error.message)).toBe(retryAfter);
     });
 
-    it('limits each token separately, and an SDK client over the limit sees the message', async () => {
-      const token = await makeToken('patient-bot');
+    it('limits each member separately, all their tokens together, and an SDK client over the limit sees the message', async () => {
+      const token = await makeToken('patient-bot', 'U01PATIENT');
       for (let i = 0; i < BURST; i++) {
         const res = await post(token, initialize);
         expect(res.status).toBe(200);
@@ -219,8 +220,14 @@ describe('rate limits and body sizes through serve', () => {
       expect(error?.message).toMatch(SLOW_DOWN);
       expect((error as Error & { code?: number }).code).toBe(429);
 
-      // Another token is not held back by this one.
-      const other = await makeToken('other-bot');
+      // A second token of the same member shares the limit: it is not a second allowance.
+      const second = await makeToken('patient-bot-2', 'U01PATIENT');
+      const refused = await post(second, initialize);
+      expect(refused.status).toBe(429);
+      await refused.text();
+
+      // Another member's token is not held back by this one.
+      const other = await makeToken('other-bot', 'U01OTHER');
       const res = await post(other, initialize);
       expect(res.status).toBe(200);
       await res.text();
