@@ -165,9 +165,15 @@ export class ApprovalMessages {
     return ids.length;
   }
 
+  /**
+   * Tells the member a request was for how it ended: whoever asked in Slack, or the owner of the
+   * MCP token that asked on their behalf. (A CLI requester is at a terminal, not in Slack.)
+   */
   async notifyRequester(request: PurchaseRequest): Promise<void> {
-    if (request.surface !== 'slack' || !isSlackUser(request.requester)) return;
-    await this.dm(request.requester, outcomeNotice(request));
+    const member = request.onBehalfOf ?? request.requester;
+    if (request.surface !== 'slack' && !request.onBehalfOf) return;
+    if (!isSlackUser(member)) return;
+    await this.dm(member, outcomeNotice(request));
   }
 
   /** A private message to one member, in their DM with the app. */

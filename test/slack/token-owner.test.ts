@@ -2,7 +2,8 @@
 /**
  * Slack and a purchase requested through an MCP token: the approval message says on whose behalf
  * it was made; the approver who owns the token is refused privately when they click Approve (and
- * sees no Approve button in `/number requests`), another approver buys it.
+ * sees no Approve button in `/number requests`), another approver buys it, and the owner is told
+ * by DM.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/core/command.js';
@@ -89,5 +90,18 @@ describe('Slack: a purchase requested through an approver-owned MCP token', () =
       'the message updated in place',
     );
     expect((await h.deps.store.getRequest(request.id))?.status).toBe('done');
+
+    // The owner hears how it ended, by DM, and which token asked; the token itself has no DM.
+    const dm = await eventually(
+      () => h!.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'DU01BOB'),
+      'the DM to the token owner',
+    );
+    expect(textOf(dm.args.blocks as unknown[])).toContain(
+      `Your request ${request.id} (made by mcp:bob-claude on your behalf) was approved by <@U01DAVE>`,
+    );
+    expect(textOf(dm.args.blocks as unknown[])).toContain('is yours');
+    expect(
+      h.fake.callsTo('conversations.open').filter((c) => c.args.users !== 'U01BOB'),
+    ).toHaveLength(0);
   });
 });

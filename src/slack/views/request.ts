@@ -116,25 +116,29 @@ export function requestedMessage(result: BuyResult): Message {
 /** The DM a requester gets when their request is decided, bought, failed or expired. */
 export function outcomeNotice(request: PurchaseRequest): Message {
   const number = phone(request.e164);
+  // A request an MCP token made on the member's behalf says which token made it.
+  const yours = request.onBehalfOf
+    ? `Your request ${request.id} (made by ${esc(request.requester)} on your behalf)`
+    : `Your request ${request.id}`;
   let text: string;
   switch (request.status) {
     case 'done':
-      text = `:white_check_mark: Your request ${request.id} was approved by ${mention(request.decidedBy ?? 'an approver')}: ${number} is yours. Link it to an agent with \`${SLASH_COMMAND} link ${request.e164} retell:<agent id>\`.`;
+      text = `:white_check_mark: ${yours} was approved by ${mention(request.decidedBy ?? 'an approver')}: ${number} is yours. Link it to an agent with \`${SLASH_COMMAND} link ${request.e164} retell:<agent id>\`.`;
       break;
     case 'denied':
-      text = `:no_entry: Your request ${request.id} for ${number} was denied by ${mention(request.decidedBy ?? 'an approver')}.${request.decisionNote ? ` Reason: ${esc(request.decisionNote)}` : ''}`;
+      text = `:no_entry: ${yours} for ${number} was denied by ${mention(request.decidedBy ?? 'an approver')}.${request.decisionNote ? ` Reason: ${esc(request.decisionNote)}` : ''}`;
       break;
     case 'expired':
-      text = `:clock3: Your request ${request.id} for ${number} expired before anyone decided; nothing was bought. Ask again with \`${SLASH_COMMAND} buy ${request.e164}\`.`;
+      text = `:clock3: ${yours} for ${number} expired before anyone decided; nothing was bought. Ask again with \`${SLASH_COMMAND} buy ${request.e164}\`.`;
       break;
     case 'failed':
-      text = `:x: Your request ${request.id} was approved, but ${number} was not bought: ${esc(request.errorMessage ?? 'the purchase failed')}`;
+      text = `:x: ${yours} was approved, but ${number} was not bought: ${esc(request.errorMessage ?? 'the purchase failed')}`;
       break;
     case 'needs_attention':
-      text = `:warning: Your request ${request.id} was approved; the carrier has not confirmed ${number} yet. ${esc(request.errorMessage ?? '')} An admin can follow it with \`${SLASH_COMMAND} requests\`.`;
+      text = `:warning: ${yours} was approved; the carrier has not confirmed ${number} yet. ${esc(request.errorMessage ?? '')} An admin can follow it with \`${SLASH_COMMAND} requests\`.`;
       break;
     default:
-      text = `Your request ${request.id} for ${number} is ${request.status}.`;
+      text = `${yours} for ${number} is ${request.status}.`;
   }
   return { text: clip(text.replace(/[*`]/g, ''), 300), blocks: [section(text)] };
 }
