@@ -3,31 +3,15 @@
  * the list of requests still to announce leaves out announced, decided and expired ones.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Quote } from '../../src/core/types.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
+import { minutesLater, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
 // Now, to the minute: the database compares some times with its own clock.
-const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-const LATER = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+const NOW = TEST_NOW;
+const LATER = minutesLater;
 
-const quote = (id: string, e164: string): Quote => ({
-  id,
-  e164,
-  carrier: 'sandbox',
-  carrierAccount: null,
-  country: 'US',
-  region: 'CA',
-  locality: 'San Francisco',
-  numberType: 'local',
-  features: ['voice'],
-  monthlyCost: 1,
-  upfrontCost: 1,
-  currency: 'USD',
-  sandbox: true,
-  createdAt: NOW,
-  expiresAt: LATER(30),
-});
+const quote = (id: string, e164: string) => sandboxQuote(id, e164);
 
 for (const { name, make, skip } of STORES) {
   describe.skipIf(skip)(`slack announcements (${name} store)`, () => {

@@ -4,34 +4,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncRow } from '../../src/core/ports.js';
-import type { Quote } from '../../src/core/types.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
+import { minutesLater, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
 // Now, to the minute: the database compares some times with its own clock.
-const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-const LATER = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+const NOW = TEST_NOW;
+const LATER = minutesLater;
 
-function quote(id: string, e164: string, monthly = 1): Quote {
-  return {
-    id,
-    e164,
-    carrier: 'sandbox',
-    carrierAccount: null,
-    country: 'US',
-    region: 'CA',
-    locality: 'San Francisco',
-    numberType: 'local',
-    features: ['voice', 'sms'],
-    monthlyCost: monthly,
-    upfrontCost: 1,
-    currency: 'USD',
-    sandbox: true,
-    createdAt: NOW,
-    expiresAt: LATER(30),
-  };
-}
+const quote = (id: string, e164: string, monthly = 1) =>
+  sandboxQuote(id, e164, { features: ['voice', 'sms'], monthlyCost: monthly });
 
 function row(e164: string, extra: Partial<SyncRow> = {}): SyncRow {
   return {

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Store } from '../../src/core/ports.js';
-import type { Quote } from '../../src/core/types.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { openSupabaseStore, SupabaseStore } from '../../src/store/supabase-store.js';
@@ -20,28 +19,13 @@ import { listenLocal } from '../helpers/local-http.js';
 import { fakeSupabaseKey, freshSupabase, startPostgrestFake } from '../helpers/postgrest-fake.js';
 import type { PostgrestFake } from '../helpers/postgrest-fake.js';
 import { freshPglite } from '../helpers/stores.js';
+import { sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
 // Now, to the minute: the database compares some times with its own clock.
-const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+const NOW = TEST_NOW;
 const SERVICE_KEY = fakeSupabaseKey('service_role');
 
-const quote = (id: string, e164: string): Quote => ({
-  id,
-  e164,
-  carrier: 'sandbox',
-  carrierAccount: null,
-  country: 'US',
-  region: 'CA',
-  locality: 'San Francisco',
-  numberType: 'local',
-  features: ['voice'],
-  monthlyCost: 1.15,
-  upfrontCost: 1,
-  currency: 'USD',
-  sandbox: true,
-  createdAt: NOW,
-  expiresAt: new Date(NOW.getTime() + 30 * 60_000),
-});
+const quote = (id: string, e164: string) => sandboxQuote(id, e164, { monthlyCost: 1.15 });
 
 const event = (actor: string, target: string | null) => ({
   at: NOW,

@@ -5,37 +5,19 @@
  */
 import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Quote } from '../../src/core/types.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { openPgliteStore } from '../../src/store/pglite-store.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { minutesLater, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
-const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-const LATER = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+const NOW = TEST_NOW;
+const LATER = minutesLater;
 const HASH = (c: string) => c.repeat(64);
 
-function quote(id: string, e164: string): Quote {
-  return {
-    id,
-    e164,
-    carrier: 'sandbox',
-    carrierAccount: null,
-    country: 'US',
-    region: 'CA',
-    locality: 'San Francisco',
-    numberType: 'local',
-    features: ['voice'],
-    monthlyCost: 1,
-    upfrontCost: 1,
-    currency: 'USD',
-    sandbox: true,
-    createdAt: NOW,
-    expiresAt: LATER(30),
-  };
-}
+const quote = (id: string, e164: string) => sandboxQuote(id, e164);
 
 const newRequest = (id: string, quoteId: string, onBehalfOf?: string | null) => ({
   id,
