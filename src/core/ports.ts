@@ -258,6 +258,13 @@ export interface Store {
   releaseSlackAnnouncement(requestId: string): Promise<void>;
   /** Pending, unexpired requests whose approval message nobody has posted (made in CLI or MCP). */
   listUnannouncedRequests(now: Date, limit: number): Promise<PurchaseRequest[]>;
+  /**
+   * Requests that ended since `since`, made in Slack or on a member's behalf, that no approval
+   * message carries and whose member has not been told of this status (see migration 016).
+   */
+  listUnnoticedOutcomes(since: Date, limit: number): Promise<PurchaseRequest[]>;
+  /** Claims telling a request's member of its status: true for exactly one caller. */
+  claimSlackNotice(requestId: string, status: RequestStatus): Promise<boolean>;
   // --- end Slack message refs ------------------------------------------------------------------
 
   /** Count and monthly cost per owner (null: the pool) of every live number the filter selects. */

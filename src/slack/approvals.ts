@@ -157,6 +157,24 @@ export class ApprovalMessages {
     return announced;
   }
 
+  /**
+   * Tells members how their requests ended where no approval message could carry it (nobody in
+   * Slack to ask: approvers work in the CLI). One notice per request and outcome, over every
+   * replica; requests that ended more than a day ago are left alone, so a first start does not
+   * send a backlog. Returns how many were claimed.
+   */
+  async noticeOutcomes(limit = 50): Promise<number> {
+    const since = new Date(this.app.deps.clock.now().getTime() - 24 * 60 * 60_000);
+    const ended = await this.app.deps.store.listUnnoticedOutcomes(since, limit);
+    let claimed = 0;
+    for (const request of ended) {
+      if (!(await this.app.deps.store.claimSlackNotice(request.id, request.status))) continue;
+      claimed++;
+      await this.notifyRequester(request);
+    }
+    return claimed;
+  }
+
   /** Redraws the messages of every request that moved on without Slack (CLI, expiry, reconcile). */
   async refreshStale(limit = 200): Promise<number> {
     const stale = await this.app.deps.store.listStaleSlackMessages(limit);

@@ -649,6 +649,30 @@ export class SqlStore implements Store {
     return (rows[0]?.r ?? []).map(toRequest);
   }
 
+  async listUnnoticedOutcomes(since: Date, limit: number): Promise<PurchaseRequest[]> {
+    const rows = await this.db
+      .query<{ r: Row[] }>(
+        'select switchboard.list_unnoticed_outcomes($1::timestamptz, $2::int) as r',
+        [iso(since), limit],
+      )
+      .catch((error: unknown) => {
+        throw translate(error, 'list_unnoticed_outcomes');
+      });
+    return (rows[0]?.r ?? []).map(toRequest);
+  }
+
+  async claimSlackNotice(requestId: string, status: RequestStatus): Promise<boolean> {
+    const rows = await this.db
+      .query<{ r: boolean }>('select switchboard.claim_slack_notice($1::text, $2::text) as r', [
+        requestId,
+        status,
+      ])
+      .catch((error: unknown) => {
+        throw translate(error, 'claim_slack_notice');
+      });
+    return rows[0]?.r === true;
+  }
+
   async listStaleSlackMessages(
     limit: number,
   ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>> {

@@ -651,6 +651,20 @@ export class SupabaseStore implements Store {
     return (rows ?? []).map(toRequest);
   }
 
+  async listUnnoticedOutcomes(since: Date, limit: number): Promise<PurchaseRequest[]> {
+    const rows = (await this.rpc('list_unnoticed_outcomes', {
+      p_since: since.toISOString(),
+      p_limit: limit,
+    })) as Row[] | null;
+    return (rows ?? []).map(toRequest);
+  }
+
+  async claimSlackNotice(requestId: string, status: RequestStatus): Promise<boolean> {
+    return (
+      (await this.rpc('claim_slack_notice', { p_request_id: requestId, p_status: status })) === true
+    );
+  }
+
   async listStaleSlackMessages(
     limit: number,
   ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>> {

@@ -425,3 +425,37 @@ describe('Slack approvals', () => {
     expect(await h.deps.store.listRequests({ requester: 'U01ALICE' })).toHaveLength(1);
   });
 });
+
+describe('Slack: outcomes no approval message carries', () => {
+  it('a Slack requester hears how it ended when nobody in Slack could be asked (approvers in the CLI), once', async () => {
+    h = await startHarness({
+      env: { SLACK_APPROVAL_CHANNEL: '' },
+      policy: { approvers: ['local'] },
+    });
+    const { runCommand } = await import('../../src/core/command.js');
+    const { buy, approve: approveCommand } = await import('../../src/core/commands/index.js');
+    const made = await runCommand(
+      h.deps,
+      buy,
+      { id: 'U01ALICE', surface: 'slack' },
+      { target: '415', reason: 'support line' },
+    );
+    const requestId = made.request.id;
+    // Nobody in Slack to ask: no approval message, so none will be redrawn.
+    expect(await h.server.slack!.messages.post(made.request)).toBe(0);
+    expect(await h.deps.store.listSlackMessages(requestId)).toEqual([]);
+    expect(await h.server.slack!.messages.noticeOutcomes()).toBe(0); // still pending
+
+    await runCommand(h.deps, approveCommand, { id: 'local', surface: 'cli' }, { id: requestId });
+    expect(await h.server.slack!.messages.noticeOutcomes()).toBe(1);
+    const dms = () =>
+      h!.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DU01ALICE');
+    expect(dms()).toHaveLength(1);
+    expect(textOf(dms()[0]!.args.blocks)).toContain(`Your request ${requestId} was approved by`);
+    expect(textOf(dms()[0]!.args.blocks)).toContain('is yours');
+
+    // Told once, whoever runs the job next.
+    expect(await h.server.slack!.messages.noticeOutcomes()).toBe(0);
+    expect(dms()).toHaveLength(1);
+  });
+});
