@@ -162,9 +162,11 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
                 refreshMessages: () => (slack as SlackHandle).messages.refreshStale(),
                 // Requests made in the CLI or over MCP reach the approvers in Slack too; and a
                 // Slack member hears how a request ended that no approval message could carry.
-                announceRequests: async () =>
-                  (await (slack as SlackHandle).messages.announcePending()) +
-                  (await (slack as SlackHandle).messages.noticeOutcomes()),
+                announceRequests: async () => {
+                  const posted = await (slack as SlackHandle).messages.announcePending();
+                  await (slack as SlackHandle).messages.noticeOutcomes();
+                  return posted;
+                },
               }
             : {}),
         });

@@ -172,6 +172,8 @@ export class ApprovalMessages {
       claimed++;
       await this.notifyRequester(request);
     }
+    if (claimed > 0)
+      this.logger.info({ notices: claimed }, 'told members how requests without a message ended');
     return claimed;
   }
 
