@@ -252,6 +252,38 @@ for (const { name, make, skip } of STORES) {
       expect((await store.getNumber('+12125550117'))?.status).toBe('available');
     });
 
+    it('leaves numbers that purchases are ordering out of the pool, and pools the rest', async () => {
+      await store.saveQuotes([
+        quote('Q-1', '+14155550100'),
+        quote('Q-2', '+14155550101'),
+        quote('Q-3', '+14155550102'),
+      ]);
+      await store.createPurchaseRequest(request('R-1', 'Q-1'));
+      await store.decideRequest('R-1', 'U01BOB', true, null, NOW); // approved
+      await store.createPurchaseRequest(request('R-2', 'Q-2', 'U01CAROL'));
+      await store.decideRequest('R-2', 'U01BOB', true, null, NOW);
+      expect((await store.beginExecution('R-2', NOW)).status).toBe('executing');
+      await store.createPurchaseRequest(request('R-3', 'Q-3', 'U01DAVE')); // still pending
+      const { counts } = await syncAll(
+        store,
+        'S-1',
+        ['+14155550100', '+14155550101', '+14155550102', '+14155550103'].map((e) => row(e)),
+      );
+      expect(counts).toEqual({ seen: 4, new: 2, updated: 0, unchanged: 2 });
+      expect((await store.listNumbers({ scope: 'pool' })).map((n) => n.e164).sort()).toEqual([
+        '+14155550102',
+        '+14155550103',
+      ]);
+      // Once the order is recorded, the next sync finds the number the purchase recorded.
+      await store.completePurchase(
+        'R-2',
+        { ...quote('Q-2', '+14155550101'), carrierRef: 'ref-+14155550101' },
+        'order-2',
+        NOW,
+      );
+      expect((await store.getNumber('+14155550101'))?.owner).toBe('U01CAROL');
+    });
+
     it('allows one running sync per carrier', async () => {
       expect((await store.syncBegin('S-1', 'sandbox', 'local', NOW)).status).toBe('started');
       expect(await store.syncBegin('S-2', 'sandbox', 'local', NOW)).toMatchObject({
