@@ -142,7 +142,14 @@ export class ApprovalMessages {
       } catch (error) {
         this.logger.warn({ err: error, requestId, channel: ref.channel }, 'chat.update failed');
       }
-      if (index === 0 && NOTIFY.has(request.status)) await this.notifyRequester(request);
+      // The member hears once per outcome, whichever path gets there first: this redraw, or the
+      // notice noticeOutcomes() sent while the message was still being posted (claim_slack_notice).
+      if (
+        index === 0 &&
+        NOTIFY.has(request.status) &&
+        (await this.app.deps.store.claimSlackNotice(request.id, request.status))
+      )
+        await this.notifyRequester(request);
     }
   }
 

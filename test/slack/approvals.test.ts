@@ -458,4 +458,27 @@ describe('Slack: outcomes no approval message carries', () => {
     expect(await h.server.slack!.messages.noticeOutcomes()).toBe(0);
     expect(dms()).toHaveLength(1);
   });
+
+  it('a CLI decision landing while the approval message is still being posted is told once, not twice', async () => {
+    h = await startHarness();
+    const { runCommand } = await import('../../src/core/command.js');
+    const { buy, approve: approveCommand } = await import('../../src/core/commands/index.js');
+    const made = await runCommand(
+      h.deps,
+      buy,
+      { id: 'U01ALICE', surface: 'slack' },
+      { target: '415', reason: 'support line' },
+    );
+    const requestId = made.request.id;
+    // The approver decides in the CLI before the approval message is saved: for that moment no
+    // message carries the request, so the notice job tells Alice.
+    await runCommand(h.deps, approveCommand, { id: 'U01BOB', surface: 'cli' }, { id: requestId });
+    expect(await h.server.slack!.messages.noticeOutcomes()).toBe(1);
+    // Then the slow post finishes, with the request as it was, and redraws it as it is now.
+    expect(await h.server.slack!.messages.post(made.request)).toBeGreaterThan(0);
+    expect(h.fake.callsTo('chat.update').length).toBeGreaterThan(0);
+    const dms = h.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DU01ALICE');
+    expect(dms).toHaveLength(1);
+    expect(textOf(dms[0]!.args.blocks)).toContain(`Your request ${requestId} was approved by`);
+  });
 });
