@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp } from '../../src/app.js';
 import { SANDBOX_OWNED } from '../../src/carriers/sandbox-inventory.js';
+import { loadConfig } from '../../src/config/config.js';
 import { servedTools } from '../../src/mcp/server.js';
 import type { Harness } from '../slack/harness.js';
 import { startHarness } from '../slack/harness.js';
@@ -158,9 +160,9 @@ describe('authorisation matrix: roles × commands × surfaces', () => {
 /**
  * The built `switchboard mcp --as <member id>` over real stdio pipes, one process per role on one
  * embedded data folder with the policy from the environment: the same cells as the in-memory
- * column for every command whose fixture needs no other member's number or token ("release
- * other", "link other" and "release own via token" are left to the in-memory column, which runs
- * them on the shared store).
+ * column for every command whose fixture needs no other member's number ("release other" and
+ * "link other" are left to the in-memory column, which runs them on the shared store). "Release
+ * own via token" runs here too, on a token and a number seeded in the children's data folder.
  */
 describe('authorisation matrix: MCP over real stdio (built bin)', () => {
   const BIN = join(import.meta.dirname, '../../bin/switchboard.js');
@@ -189,6 +191,7 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
       'link own',
       'unlink own',
       'release own',
+      'release own via token',
       'list all',
       'sync',
       'provision',
@@ -197,6 +200,31 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
     ];
     const wrong: string[] = [];
     const roles = ['member', 'approver', 'admin'] as const;
+
+    // "Release own via token": for each role, a requester token its member owns and a pool number
+    // claimed through that token (so the member's), made by the same setup as the in-memory
+    // columns (makeSetup: the store's createApiToken, the claim command as the token) on the app
+    // `switchboard` itself opens from this environment: the children's data folder and sandbox
+    // carrier state. Seeded before any child starts, which is simpler and steadier than joining a
+    // running child as a pglite-share socket client: nobody else holds the folder yet, and closing
+    // the app lets go of it at once (no clients to linger for) before the first child opens it.
+    const viaToken = {} as Record<(typeof roles)[number], string>;
+    const seeding = await openApp(loadConfig(env));
+    try {
+      const sandbox = seeding.deps.carriers.sandbox;
+      if (!sandbox) throw new Error('the stdio children would have no sandbox carrier');
+      const setup = makeSetup({ ...seeding.deps, sandbox });
+      for (const role of roles) {
+        const fixture = await setup.fixture(
+          'release own via token',
+          memberIdFor('mcp-stdio', role),
+        );
+        viaToken[role] = fixture.number as string;
+      }
+    } finally {
+      await seeding.close();
+    }
+
     for (const [i, role] of roles.entries()) {
       const number = SANDBOX_OWNED[i] as string;
       const transport = new StdioClientTransport({
@@ -211,7 +239,7 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
       try {
         for (const command of sequence) {
           const fixture = {
-            number,
+            number: command === 'release own via token' ? viaToken[role] : number,
             requestId: 'R-NOTREAL1',
             target: command === 'provision' ? '+14155550100' : '212',
             name: 'stdio-token',
@@ -224,6 +252,40 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
       } finally {
         await client.close();
       }
+    }
+
+    // What the children did to the seeded numbers, read back from their data folder: released
+    // where the policy allows it, still the member's where it refuses, audited as the member.
+    const after = await openApp(loadConfig(env));
+    try {
+      for (const role of roles) {
+        const member = memberIdFor('mcp-stdio', role);
+        const want = expected('mcp-stdio', role, 'release own via token');
+        const number = await after.deps.store.getNumber(viaToken[role]);
+        const asExpected =
+          want === 'allowed'
+            ? number?.status === 'released'
+            : number?.status === 'assigned' && number.owner === member;
+        if (!asExpected)
+          wrong.push(
+            `stdio × ${role} × release own via token: expected ${want}, the number is ${number?.status} (${number?.owner})`,
+          );
+        // (Later cells may name the same number, e.g. provision's target: pick the release.)
+        const events = await after.deps.store.listAudit({ target: viaToken[role], limit: 100 });
+        const release = events.filter((event) => event.command === 'release');
+        const audited = want === 'allowed' ? 'ok' : 'refused';
+        if (
+          release.length !== 1 ||
+          release[0]?.actor !== member ||
+          release[0].surface !== 'mcp' ||
+          release[0].outcome !== audited
+        )
+          wrong.push(
+            `stdio × ${role} × release own via token: audited releases ${JSON.stringify(release.map((e) => [e.actor, e.surface, e.outcome]))}`,
+          );
+      }
+    } finally {
+      await after.close();
     }
     expect(wrong).toEqual([]);
   }, 240_000);

@@ -13,6 +13,7 @@ import { main } from '../../../src/cli/main.js';
 import { runCommand } from '../../../src/core/command.js';
 import type { BuyResult } from '../../../src/core/commands/buy.js';
 import { buy, claim, link } from '../../../src/core/commands/index.js';
+import type { Carrier, Deps } from '../../../src/core/ports.js';
 import type { Actor } from '../../../src/core/types.js';
 import { stdioActor } from '../../../src/mcp/mcp-cli.js';
 import { tokenActor } from '../../../src/mcp/tokens.js';
@@ -66,7 +67,11 @@ export interface Setup {
   fixture(command: Command, memberId: string): Promise<Fixture>;
 }
 
-export function makeSetup(deps: TestDeps): Setup {
+/**
+ * `deps`: the test store's (TestDeps), or an app's that `openApp` built, as for the built bin's
+ * data folder; `sandbox` is the carrier pool numbers are bought from.
+ */
+export function makeSetup(deps: Deps & { sandbox: Carrier }): Setup {
   let sequence = 0;
   const nextCode = () => US_AREA_CODES[sequence++ % US_AREA_CODES.length] as string;
   const as = (id: string): Actor => ({ id, surface: 'cli' });
@@ -102,7 +107,9 @@ export function makeSetup(deps: TestDeps): Setup {
   /** A pool number claimed through an MCP token `owner` owns: the owner's. */
   async function tokenClaimed(owner: string): Promise<string> {
     const e164 = await poolNumber();
-    await runCommand(deps, claim, await ownedToken(owner), { number: e164 });
+    const claimed = await runCommand(deps, claim, await ownedToken(owner), { number: e164 });
+    if (claimed.number.owner !== owner)
+      throw new Error(`setup: ${e164} claimed through a token is ${claimed.number.owner}'s`);
     return e164;
   }
 
