@@ -116,6 +116,12 @@ export interface RequestFilter {
 }
 
 export interface AuditFilter {
+  /**
+   * Events by this actor, or made on this member's behalf: `actor = X` or
+   * `detail->>'onBehalfOf' = X`. An MCP token's events name the token (`mcp:<name>`) as actor and
+   * its owner as `onBehalfOf` (src/core/command.ts), so a member id gives the member's own events
+   * and their tokens'; a token's id gives that token's events only.
+   */
   actor?: string;
   target?: string;
   requestId?: string;

@@ -564,12 +564,27 @@ export class SqlStore implements Store {
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
     return this.select(
-      // Limit first, JSON after (see listNumbers): the trail only grows.
+      // Limit first, JSON after (see listNumbers): the trail only grows. An actor filter also
+      // matches events made on that member's behalf (AuditFilter.actor). Written as the newest
+      // `limit` by the actor plus the newest `limit` on their behalf (by someone else, so no event
+      // comes twice), then the newest `limit` of both: each half is an ordered scan of its index
+      // (audit_actor, 001; audit_on_behalf, 018) that stops at `limit`. A plain `or` lets the
+      // planner walk audit_at through the whole trail for a member with few events.
       `select to_jsonb(a) as r from (
-         select * from switchboard.audit_events
-         where ($1::text is null or actor = $1::text) and ($2::text is null or target = $2::text)
-           and ($3::text is null or request_id = $3::text)
-         order by at desc, id desc limit $4::int
+         select * from (
+           (select * from switchboard.audit_events
+            where ($1::text is null or actor = $1::text)
+              and ($2::text is null or target = $2::text)
+              and ($3::text is null or request_id = $3::text)
+            order by at desc, id desc limit $4::int)
+           union all
+           (select * from switchboard.audit_events
+            where (detail->>'onBehalfOf') = $1::text and actor <> $1::text
+              and ($2::text is null or target = $2::text)
+              and ($3::text is null or request_id = $3::text)
+            order by at desc, id desc limit $4::int)
+         ) u
+         order by u.at desc, u.id desc limit $4::int
        ) a
        order by a.at desc, a.id desc`,
       [filter.actor ?? null, filter.target ?? null, filter.requestId ?? null, filter.limit ?? 50],

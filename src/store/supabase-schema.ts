@@ -62,6 +62,7 @@ export interface SwitchboardDatabase {
         actor: string;
         target: string | null;
         request_id: string | null;
+        detail: Json | null;
       }>;
       sync_runs: Table<{ id: string; started_at: Ts }>;
       api_tokens: Table<{

@@ -513,15 +513,34 @@ export class SupabaseStore implements Store {
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
-    let query = this.client.from('audit_events').select('*');
-    if (filter.actor !== undefined) query = query.eq('actor', filter.actor);
-    if (filter.target !== undefined) query = query.eq('target', filter.target);
-    if (filter.requestId !== undefined) query = query.eq('request_id', filter.requestId);
-    const result = await query
-      .order('at', { ascending: false })
-      .order('id', { ascending: false })
-      .limit(filter.limit ?? 50);
-    return this.rows(result, 'audit_events').map(toAudit);
+    const limit = filter.limit ?? 50;
+    const page = async (
+      column?: 'actor' | 'detail->>onBehalfOf',
+      actor?: string,
+    ): Promise<AuditEvent[]> => {
+      let query = this.client.from('audit_events').select('*');
+      if (column && actor !== undefined) query = query.eq(column, actor);
+      if (filter.target !== undefined) query = query.eq('target', filter.target);
+      if (filter.requestId !== undefined) query = query.eq('request_id', filter.requestId);
+      const result = await query
+        .order('at', { ascending: false })
+        .order('id', { ascending: false })
+        .limit(limit);
+      return this.rows(result, 'audit_events').map(toAudit);
+    };
+    if (filter.actor === undefined) return page();
+    // Events by this actor, or made on this member's behalf (AuditFilter.actor): two plain `eq`
+    // pages merged, as in listRequests (no `or=` filter, whose values would need PostgREST's
+    // quoting); the newest `limit` of the union are among the newest `limit` of each. PostgREST
+    // sends `detail->>onBehalfOf=eq.…` as `"detail"->>'onBehalfOf' = …`: index audit_on_behalf.
+    const [by, forThem] = await Promise.all([
+      page('actor', filter.actor),
+      page('detail->>onBehalfOf', filter.actor),
+    ]);
+    const byId = new Map([...by, ...forThem].map((e) => [e.id, e]));
+    return [...byId.values()]
+      .sort((a, b) => b.at.getTime() - a.at.getTime() || (b.id ?? 0) - (a.id ?? 0))
+      .slice(0, limit);
   }
 
   // --- Provisioning (issue 4) ------------------------------------------------------------------

@@ -5,9 +5,12 @@
  *
  * Covers (and checks, answering 400 "not supported by the fake" to anything else):
  * - `GET /rest/v1/<table>`: `select=*` or a list of plain columns; filters `eq neq gt gte lt lte`,
- *   `is.null|true|false`, `in.(…)` (with PostgREST's double-quoted values), `not.<op>.…`;
+ *   `is.null|true|false`, `in.(…)` (with PostgREST's double-quoted values), `not.<op>.…`, on a
+ *   column or a JSON path in it (`detail->>key`, `detail->key->>0`: `->` gives json, `->>` text,
+ *   a key of digits, optionally negative, is an array index, as in PostgREST);
  *   `order=col[.asc|.desc][.nullsfirst|.nullslast],…`; `limit`, `offset`. Filter values are
- *   always SQL parameters; table and column names must be plain identifiers of the schema.
+ *   always SQL parameters; table and column names must be plain identifiers of the schema, JSON
+ *   keys letters, digits, `_` and `$`.
  * - `POST /rest/v1/rpc/<function>` with a JSON object of named arguments, bound by name through
  *   `json_to_record` like PostgREST does (so JSON arrays become SQL arrays); a void function
  *   answers 204, others the function's value as JSON.
@@ -62,6 +65,26 @@ const unsupported = (what: string) =>
 function ident(name: string, what: string): string {
   if (!IDENT.test(name)) throw unsupported(`${what} "${name}"`);
   return `"${name}"`;
+}
+
+const JSON_KEY = /^[A-Za-z0-9_$]+$/;
+const JSON_INDEX = /^-?\d+$/;
+
+/**
+ * A filter's column with its JSON path, as PostgREST writes it: `detail->>onBehalfOf` is
+ * `"detail"->>'onBehalfOf'`, `tags->0` is `"tags"->(0)`. Keys are literals, checked by JSON_KEY.
+ */
+function filterColumn(text: string): string {
+  const [column, ...rest] = text.split(/(->>?)/);
+  let sql = ident(column!, 'filter column');
+  for (let i = 0; i < rest.length; i += 2) {
+    const arrow = rest[i]!;
+    const key = rest[i + 1] ?? '';
+    if (JSON_INDEX.test(key)) sql += `${arrow}(${Number(key)})`;
+    else if (JSON_KEY.test(key)) sql += `${arrow}'${key}'`;
+    else throw unsupported(`JSON key "${key}" in ${text}`);
+  }
+  return sql;
 }
 
 /** Splits PostgREST's `in.(a,"b,c",d)` list. */
@@ -166,7 +189,7 @@ function buildSelect(schema: string, table: string, params: URLSearchParams) {
       if (key === 'limit') limit = ` limit ${raw}`;
       else offset = ` offset ${raw}`;
     } else {
-      const column = ident(key, 'filter column');
+      const column = filterColumn(key);
       let rest = raw;
       let negate = false;
       if (rest.startsWith('not.')) {

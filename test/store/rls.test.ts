@@ -259,6 +259,44 @@ for (const { name, make, skip } of STORES) {
       expect(await ids(as(BOB), 'audit_events', 'actor')).toEqual(['U01BOB']);
     });
 
+    it("a member also sees audit events made on their behalf (018), not another member's", async () => {
+      // Recorded and read in one transaction that is rolled back: the seed stays as it is.
+      const rollback = new Error('rollback');
+      const seen: Record<string, unknown[]> = {};
+      await executor(store)
+        .transaction(async (tx) => {
+          // Two MCP tokens' events: Alice's token's and Carol's, each on its owner's behalf.
+          await tx.query(
+            `insert into switchboard.audit_events (actor, surface, command, outcome, detail)
+             values ('mcp:alice-claude', 'mcp', 'claim', 'ok', '{"onBehalfOf": "U01ALICE"}'),
+                    ('mcp:carol-claude', 'mcp', 'claim', 'ok', '{"onBehalfOf": "U01CAROL"}')`,
+          );
+          for (const [member, sub] of [
+            ['alice', ALICE],
+            ['carol', CAROL],
+          ] as const) {
+            await tx.query(`select set_config('request.jwt.claims', $1, true)`, [
+              JSON.stringify({ sub, role: 'authenticated' }),
+            ]);
+            await tx.exec('set local role authenticated');
+            const rows = await tx.query<{ actor: string }>(
+              `select actor from switchboard.audit_events order by id`,
+            );
+            seen[member] = rows.map((row) => row.actor);
+            await tx.exec('reset role');
+          }
+          throw rollback;
+        })
+        .catch((error: unknown) => {
+          if (error !== rollback) throw error;
+        });
+      expect(seen).toEqual({
+        alice: ['U01ALICE', 'mcp:alice-claude'],
+        carol: ['U01CAROL', 'mcp:carol-claude'],
+      });
+      expect(await ids(as(ALICE), 'audit_events', 'actor')).toEqual(['U01ALICE']);
+    });
+
     it('a signed-in user who is no member sees only the pool', async () => {
       expect(await ids(as(STRANGER), 'numbers', 'e164')).toEqual(['+12125550100']);
       for (const table of ['requests', 'audit_events', 'members'])

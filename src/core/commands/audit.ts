@@ -17,7 +17,11 @@ export const audit = defineCommand({
       .max(40)
       .optional()
       .describe('A number (E.164) or a request id (R-…) to show the history of'),
-    actor: z.string().max(64).optional().describe('Only events by this member id'),
+    actor: z
+      .string()
+      .max(64)
+      .optional()
+      .describe('Only events by this member id, or made on their behalf'),
     limit: z
       .number()
       .int()
@@ -35,7 +39,8 @@ export const audit = defineCommand({
       ...(subject && !/^R-/i.test(subject)
         ? { target: parseE164(subject) ? toE164(subject) : subject }
         : {}),
-      // Members see their own events; approvers and admins see everyone's.
+      // Members see their own events, including what their MCP tokens did for them; approvers
+      // and admins see everyone's (`--actor` takes a member's in the same sense).
       ...(seesEveryone(deps.policy, actor)
         ? input.actor
           ? { actor: input.actor }
