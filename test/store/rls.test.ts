@@ -130,6 +130,14 @@ async function seed(store: SqlStore) {
   await store.createPurchaseRequest(request('R-ALICE-DENIED', 'Q-A2', 'U01ALICE'));
   await store.decideRequest('R-ALICE-DENIED', 'U01BOB', false, 'no', NOW);
   await store.createPurchaseRequest(request('R-CAROL-PENDING', 'Q-C1', 'U01CAROL'));
+  // Made by Alice's MCP token on her behalf (015), then denied: hers, not an approver's to see.
+  await store.saveQuotes([quote('Q-T1', '+14155550104')]);
+  await store.touchMember('mcp:alice-claude');
+  await store.createPurchaseRequest({
+    ...request('R-ALICE-TOKEN', 'Q-T1', 'mcp:alice-claude'),
+    onBehalfOf: 'U01ALICE',
+  });
+  await store.decideRequest('R-ALICE-TOKEN', 'U01BOB', false, 'no', NOW);
 
   const row = (e164: string) => ({
     e164,
@@ -246,7 +254,12 @@ for (const { name, make, skip } of STORES) {
 
     it('a member sees the pool and their own numbers, requests, audit events and member row', async () => {
       expect(await ids(as(ALICE), 'numbers', 'e164')).toEqual(['+12125550100', '+12125550101']);
-      expect(await ids(as(ALICE), 'requests')).toEqual(['R-ALICE-DENIED', 'R-ALICE-PENDING']);
+      // Her own, and the one her token made on her behalf (019).
+      expect(await ids(as(ALICE), 'requests')).toEqual([
+        'R-ALICE-DENIED',
+        'R-ALICE-PENDING',
+        'R-ALICE-TOKEN',
+      ]);
       expect(await ids(as(ALICE), 'audit_events', 'actor')).toEqual(['U01ALICE']);
       expect(await ids(as(ALICE), 'members')).toEqual(['U01ALICE']);
       expect(await ids(as(CAROL), 'numbers', 'e164')).toEqual(['+12125550100', '+12125550102']);
@@ -362,6 +375,7 @@ for (const { name, make, skip } of STORES) {
       expect(await ids(service, 'requests')).toEqual([
         'R-ALICE-DENIED',
         'R-ALICE-PENDING',
+        'R-ALICE-TOKEN',
         'R-CAROL-PENDING',
       ]);
       const decided = await run<{ r: { status: string } }>(
