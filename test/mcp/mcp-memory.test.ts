@@ -8,7 +8,7 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/core/command.js';
-import { approve, findCommand } from '../../src/core/commands/index.js';
+import { approve } from '../../src/core/commands/index.js';
 import type { Carrier, OwnedNumber } from '../../src/core/ports.js';
 import { servedTools } from '../../src/mcp/server.js';
 import { DESIGN_TOOL_NAMES, toolSpecs } from '../../src/mcp/tools.js';
@@ -43,27 +43,17 @@ async function connect(
 type Structured = Record<string, unknown>;
 const structured = (result: unknown) => (result as CallToolResult).structuredContent as Structured;
 
-const HAS_PROVISION = findCommand('provision') !== undefined;
 const READ_TOOLS = ['get_request', 'list_agents', 'list_numbers', 'search_numbers'];
 
 describe('tool list, schemas and annotations', () => {
-  it('serves every tool DESIGN.md names whose core command exists, and never approve or deny', async () => {
+  it('serves every tool DESIGN.md names, and never approve or deny', async () => {
     const client = await connect(MCP_ALICE);
     const names = (await client.listTools()).tools.map((t) => t.name);
-    const expected = DESIGN_TOOL_NAMES.filter((n) => n !== 'provision_number');
-    for (const name of expected) expect(names).toContain(name);
+    for (const name of DESIGN_TOOL_NAMES) expect(names).toContain(name);
     expect(names.filter((n) => /approve|deny/.test(n))).toEqual([]);
     // The table maps every DESIGN.md tool to a core command.
     expect(toolSpecs({ approvers: [] }).map((s) => s.name)).toEqual([...DESIGN_TOOL_NAMES]);
   });
-
-  it.skipIf(!HAS_PROVISION)(
-    'serves provision_number (SKIPPED while the core `provision` command is not in the registry)',
-    async () => {
-      const client = await connect(MCP_ALICE);
-      expect((await client.listTools()).tools.map((t) => t.name)).toContain('provision_number');
-    },
-  );
 
   it('describes every input field for a model and declares an object output schema', async () => {
     const client = await connect(MCP_ALICE);
