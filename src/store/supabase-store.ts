@@ -101,6 +101,20 @@ export interface SupabaseStoreOptions {
 const iso = (date: Date) => date.toISOString();
 const REQUEST_STATUS = /^[a-z_]+$/;
 
+/**
+ * The newest `limit` rows of several pages, each row once (pages of one table overlap when a row
+ * matches both filters): how two plain `eq` queries stand in for an `or` filter.
+ */
+function newestOf<T>(
+  pages: T[][],
+  keyOf: (row: T) => unknown,
+  newerFirst: (a: T, b: T) => number,
+  limit: number,
+): T[] {
+  const byKey = new Map(pages.flat().map((row) => [keyOf(row), row]));
+  return [...byKey.values()].sort(newerFirst).slice(0, limit);
+}
+
 export class SupabaseStore implements Store {
   readonly kind = 'supabase' as const;
   private readonly client: Client;
@@ -354,10 +368,12 @@ export class SupabaseStore implements Store {
       page('requester', filter.member),
       page('on_behalf_of', filter.member),
     ]);
-    const byId = new Map([...made, ...forThem].map((r) => [r.id, r]));
-    return [...byId.values()]
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-      .slice(0, limit);
+    return newestOf(
+      [made, forThem],
+      (r) => r.id,
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime(),
+      limit,
+    );
   }
 
   // --- Numbers ---------------------------------------------------------------------------------
@@ -537,10 +553,12 @@ export class SupabaseStore implements Store {
       page('actor', filter.actor),
       page('detail->>onBehalfOf', filter.actor),
     ]);
-    const byId = new Map([...by, ...forThem].map((e) => [e.id, e]));
-    return [...byId.values()]
-      .sort((a, b) => b.at.getTime() - a.at.getTime() || (b.id ?? 0) - (a.id ?? 0))
-      .slice(0, limit);
+    return newestOf(
+      [by, forThem],
+      (e) => e.id,
+      (a, b) => b.at.getTime() - a.at.getTime() || (b.id ?? 0) - (a.id ?? 0),
+      limit,
+    );
   }
 
   // --- Provisioning (issue 4) ------------------------------------------------------------------
