@@ -4,6 +4,7 @@
  * discriminated unions, so that each race is decided in one SQL statement, not in check-then-act
  * code here.
  */
+import type { RateLimitDecision } from './rate-limit.js'; // shared rate limits (020)
 import type {
   AuditEvent,
   AvailableNumber,
@@ -159,6 +160,17 @@ export interface Store {
   /** Gives the lease up early; only its holder can. */
   releaseLease(name: string, holder: string): Promise<void>;
   // --- end leases -------------------------------------------------------------------------------
+
+  // --- Shared rate limits (migration 020) -------------------------------------------------------
+  /**
+   * Refills the token bucket `key` and takes one token, atomically and timed by the database's
+   * clock, so every replica on one database counts against the same bucket. A bucket starts full
+   * at `burst` and gains `perMinute` tokens a minute, up to `burst` (as createRateLimiter).
+   */
+  rateTake(key: string, perMinute: number, burst: number): Promise<RateLimitDecision>;
+  /** Forgets buckets untouched for `idleMs` (database clock); returns how many. */
+  rateForget(idleMs: number): Promise<number>;
+  // --- end shared rate limits -------------------------------------------------------------------
 
   touchMember(id: string, displayName?: string): Promise<void>;
   getMember(id: string): Promise<Member | null>;

@@ -140,7 +140,8 @@ export async function createMcpHttpHandler(
     // 015), so all of one member's tokens share one budget: a second token is not a second
     // allowance. 429 + Retry-After is what HTTP clients and gateways understand for every MCP
     // method; the body is a JSON-RPC error that says how long to wait.
-    const limited = options.rateLimiter?.take(`mcp-member:${token.owner}`);
+    // The shared limiter (PostgreSQL, Supabase) asks the database: awaited either way.
+    const limited = await options.rateLimiter?.take(`mcp-member:${token.owner}`);
     if (limited && !limited.ok) {
       const seconds = Math.max(1, Math.ceil(limited.retryAfterMs / 1000));
       log?.warn({ token: token.name, retryAfterMs: limited.retryAfterMs }, 'rate limited');

@@ -55,6 +55,12 @@ export interface JobOptions {
   /** Posts approval messages for requests made outside Slack (set when Slack is connected). */
   announceRequests?: () => Promise<number>;
   announceIntervalMs?: number;
+  /**
+   * Forgets idle shared rate-limit buckets (set when limits are shared through the database,
+   * migration 020); every `rateForgetIntervalMs` (default 10 minutes), on one replica.
+   */
+  forgetRateBuckets?: () => Promise<number>;
+  rateForgetIntervalMs?: number;
 }
 
 export interface Jobs {
@@ -62,6 +68,8 @@ export interface Jobs {
   expireNow(): Promise<number>;
   reconcileNow(): Promise<number>;
   announceNow(): Promise<number>;
+  /** Forgets idle shared rate-limit buckets now; 0 when limits are not shared. */
+  forgetRateBucketsNow(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -129,6 +137,24 @@ export function startJobs(app: App, options: JobOptions): Jobs {
     return count ?? 0;
   };
 
+  // Shared rate limits (020): the buckets table keeps only identities active lately.
+  const forgetMs = options.rateForgetIntervalMs ?? 10 * 60_000;
+  const forgetRateBucketsNow = async (): Promise<number> => {
+    const forget = options.forgetRateBuckets;
+    if (!forget) return 0;
+    const count = await runExclusive(
+      'forget-rate-buckets',
+      async () => {
+        ran('forget-rate-buckets');
+        const forgotten = await forget();
+        if (forgotten > 0) log.debug({ forgotten }, 'forgot idle rate-limit buckets');
+        return forgotten;
+      },
+      lease(forgetMs),
+    );
+    return count ?? 0;
+  };
+
   /** Runs a job, then schedules the next run after it ends (runs never overlap). */
   const loop = (name: string, job: () => Promise<unknown>, everyMs: number, now: boolean) => {
     const tick = () => {
@@ -161,11 +187,13 @@ export function startJobs(app: App, options: JobOptions): Jobs {
   loop('reconcile', reconcileNow, reconcileMs, true);
   loop('expire-requests', expireNow, expiryMs, false);
   if (options.announceRequests) loop('announce-requests', announceNow, announceMs, true);
+  if (options.forgetRateBuckets) loop('forget-rate-buckets', forgetRateBucketsNow, forgetMs, false);
 
   return {
     expireNow,
     reconcileNow,
     announceNow,
+    forgetRateBucketsNow,
     async stop() {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
@@ -173,7 +201,7 @@ export function startJobs(app: App, options: JobOptions): Jobs {
       await Promise.allSettled([...running]);
       // issue 7: let another replica take the jobs over at its next tick, not after the lease.
       await Promise.allSettled(
-        ['expire-requests', 'reconcile', 'announce-requests'].map((job) =>
+        ['expire-requests', 'reconcile', 'announce-requests', 'forget-rate-buckets'].map((job) =>
           app.deps.store.releaseLease(`job:${job}`, holder),
         ),
       );

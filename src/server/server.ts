@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import type { Env } from '../config/config.js';
+import type { Store } from '../core/ports.js';
 import { rateLimitOf } from '../config/config.js';
-import { createRateLimiter } from '../core/rate-limit.js';
+import { rateBucketIdleMs, rateLimiterFor, sharesRateLimits } from '../core/rate-limit.js';
 import type { RateLimiter } from '../core/rate-limit.js';
 import type { McpHttpHandler } from '../mcp/http.js';
 import type { SlackHandle, SlackMode } from '../slack/slack-app.js';
@@ -30,7 +31,9 @@ export interface ServerOptions {
   env?: Partial<Env>;
   bodyLimit?: number;
   /** Background jobs; false turns them off (tests drive them by hand). */
-  jobs?: false | { expiryIntervalMs?: number; reconcileIntervalMs?: number };
+  jobs?:
+    | false
+    | { expiryIntervalMs?: number; reconcileIntervalMs?: number; rateForgetIntervalMs?: number };
 }
 
 export interface RunningServer {
@@ -122,7 +125,7 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
         createMcpHttpHandler(app, {
           allowedHosts: allowedHostsFor(options.host, port, env.SWITCHBOARD_PUBLIC_URL),
           logger,
-          ...mcpRateLimit(env), // issue 8
+          ...mcpRateLimit(app.deps.store, env, logger), // issue 8; shared on PostgreSQL (020)
         }),
       );
       mcp = await mcpPromise;
@@ -156,6 +159,7 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
       ? null
       : startJobs(app, {
           logger,
+          ...rateBucketCleanup(app.deps.store, env), // shared rate limits (020)
           ...options.jobs,
           ...(slack
             ? {
@@ -196,8 +200,32 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
 
 // --- Rate limit (issue 8) ------------------------------------------------------------------------
 
-/** The per-token limiter for MCP over HTTP, from SWITCHBOARD_RATE_LIMIT_* (none when turned off). */
-function mcpRateLimit(env: Partial<Env>): { rateLimiter?: RateLimiter } {
+/**
+ * The per-member limiter for MCP over HTTP, from SWITCHBOARD_RATE_LIMIT_* (none when turned off):
+ * in memory on the embedded store, shared through the database on PostgreSQL and Supabase
+ * (rateLimiterFor, the same choice as Slack's).
+ */
+function mcpRateLimit(
+  store: Store,
+  env: Partial<Env>,
+  logger: Logger,
+): { rateLimiter?: RateLimiter } {
   const limits = rateLimitOf(env);
-  return limits ? { rateLimiter: createRateLimiter(limits) } : {};
+  return limits
+    ? { rateLimiter: rateLimiterFor(store, limits, logger.child({ via: 'mcp-http' })) }
+    : {};
+}
+
+/**
+ * The job that forgets idle shared buckets (switchboard.rate_forget), when limits are shared
+ * through the database; none otherwise (the in-memory limiter bounds its own size).
+ */
+function rateBucketCleanup(
+  store: Store,
+  env: Partial<Env>,
+): { forgetRateBuckets?: () => Promise<number> } {
+  const limits = rateLimitOf(env);
+  if (!limits || !sharesRateLimits(store)) return {};
+  const idleMs = rateBucketIdleMs(limits);
+  return { forgetRateBuckets: () => store.rateForget(idleMs) };
 }

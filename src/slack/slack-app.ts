@@ -13,7 +13,7 @@ import { ApprovalMessages } from './approvals.js';
 import type { SlackClient } from './approvals.js';
 import { registerListeners } from './listeners.js';
 import { rateLimitOf } from '../config/config.js';
-import { createRateLimiter, slowDownMessage } from '../core/rate-limit.js';
+import { rateLimiterFor, slowDownMessage } from '../core/rate-limit.js';
 import { textMessage } from './views/lists.js';
 import { EVENTS_PATH } from './registry.js';
 
@@ -152,10 +152,12 @@ export async function startSlack(
   });
   // --- Rate limit (issue 8) ---------------------------------------------------------------------
   // Per Slack user: a command, button or modal over the limit is acked with a private "slow down,
-  // try again in N s" and does no work (no command runs, nothing is audited).
+  // try again in N s" and does no work (no command runs, nothing is audited). In memory on the
+  // embedded store; in the database on PostgreSQL and Supabase, so replicas count together
+  // (rateLimiterFor, shared with MCP over HTTP).
   const limits = rateLimitOf(env);
   if (limits) {
-    const limiter = createRateLimiter(limits);
+    const limiter = rateLimiterFor(app.deps.store, limits, logger);
     boltApp.use(async (args) => {
       const body = args.body as {
         type?: string;
@@ -169,7 +171,7 @@ export async function startSlack(
         : body.type === 'block_actions' || body.type === 'view_submission'
           ? body.user?.id
           : undefined;
-      const decision = user ? limiter.take(user) : ({ ok: true } as const);
+      const decision = user ? await limiter.take(`slack-user:${user}`) : ({ ok: true } as const);
       if (decision.ok) {
         await args.next();
         return;

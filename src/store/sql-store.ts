@@ -66,9 +66,20 @@ import {
   toApiToken,
   toSlackMessageRef,
 } from './rows.js';
+import type { RateLimitDecision } from '../core/rate-limit.js';
 
 const iso = (date: Date) => date.toISOString();
 const json = (value: unknown) => JSON.stringify(value);
+
+/** switchboard.rate_take's answer (migration 020) as the core's decision; shared with supabase. */
+export function toRateLimitDecision(value: unknown): RateLimitDecision {
+  const r = value as { ok?: unknown; retry_after_ms?: unknown } | null | undefined;
+  if (r?.ok === true) return { ok: true };
+  const retryAfterMs = Number(r?.retry_after_ms);
+  if (r?.ok === false && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)
+    return { ok: false, retryAfterMs };
+  throw new CoreError('INTERNAL', 'Database error in rate_take: an answer without a decision.');
+}
 
 export class SqlStore implements Store {
   constructor(
@@ -103,6 +114,30 @@ export class SqlStore implements Store {
       });
   }
   // --- end leases -------------------------------------------------------------------------------
+
+  // --- Shared rate limits (migration 020) -------------------------------------------------------
+
+  async rateTake(key: string, perMinute: number, burst: number): Promise<RateLimitDecision> {
+    const rows = await this.db
+      .query<{ r: unknown }>(
+        'select switchboard.rate_take($1::text, $2::float8, $3::float8) as r',
+        [key, perMinute, burst],
+      )
+      .catch((error: unknown) => {
+        throw translate(error, 'rate_take');
+      });
+    return toRateLimitDecision(rows[0]?.r);
+  }
+
+  async rateForget(idleMs: number): Promise<number> {
+    const rows = await this.db
+      .query<{ n: number }>('select switchboard.rate_forget($1::float8) as n', [idleMs])
+      .catch((error: unknown) => {
+        throw translate(error, 'rate_forget');
+      });
+    return Number(rows[0]?.n ?? 0);
+  }
+  // --- end shared rate limits -------------------------------------------------------------------
 
   // --- API tokens (issue 6) ---------------------------------------------------------------------
   // Only SHA-256 hashes of tokens pass through here; rows come back without the hash.

@@ -165,6 +165,9 @@ export interface SwitchboardDatabase {
       record_audit: Fn<{ p_event: Json }, undefined>;
       try_lease: Fn<{ p_name: string; p_holder: string; p_ttl_ms: number }, boolean>;
       release_lease: Fn<{ p_name: string; p_holder: string }, boolean>;
+      // Shared rate limits (migration 020)
+      rate_take: Fn<{ p_key: string; p_per_minute: number; p_burst: number }, Json>;
+      rate_forget: Fn<{ p_idle_ms: number }, number>;
       create_api_token: Fn<
         {
           p_name: string;

@@ -73,6 +73,8 @@ import {
   toSlackMessageRef,
 } from './rows.js';
 import type { SwitchboardDatabase } from './supabase-schema.js';
+import type { RateLimitDecision } from '../core/rate-limit.js';
+import { toRateLimitDecision } from './sql-store.js'; // shared rate limits (020)
 
 export const SUPABASE_SCHEMA = 'switchboard';
 
@@ -188,6 +190,21 @@ export class SupabaseStore implements Store {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.rpc('release_lease', { p_name: name, p_holder: holder });
+  }
+
+  // --- Shared rate limits (migration 020) ------------------------------------------------------
+
+  async rateTake(key: string, perMinute: number, burst: number): Promise<RateLimitDecision> {
+    const answer = await this.rpc('rate_take', {
+      p_key: key,
+      p_per_minute: perMinute,
+      p_burst: burst,
+    });
+    return toRateLimitDecision(answer);
+  }
+
+  async rateForget(idleMs: number): Promise<number> {
+    return Number((await this.rpc('rate_forget', { p_idle_ms: idleMs })) ?? 0);
   }
 
   // --- Members ---------------------------------------------------------------------------------

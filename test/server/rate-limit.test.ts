@@ -2,21 +2,42 @@
  * Abuse (issue 8) through a real `serve` (in process): per-identity rate limits on Slack commands,
  * buttons and modals (identity: the Slack user id) and on MCP over HTTP (identity: the member a token acts for), and
  * request bodies over the limit refused on /slack/events and /mcp.
+ *
+ * Which limiter `serve` uses (migration 020): in memory on the embedded store, in the database on
+ * PostgreSQL and Supabase (so replicas count together: test/server/replicas.test.ts); a database
+ * that fails or hangs falls back to memory for that call, with a warning, and refuses nobody for
+ * it. On PostgreSQL (TEST_DATABASE_URL), Slack and MCP both count in the database and the jobs
+ * forget idle buckets.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { App } from '../../src/app.js';
 import { DEFAULT_RATE_LIMIT, loadConfig, rateLimitOf } from '../../src/config/config.js';
+import type { Store } from '../../src/core/ports.js';
+import { rateBucketIdleMs, rateLimiterFor } from '../../src/core/rate-limit.js';
+import type { RateLimitDecision } from '../../src/core/rate-limit.js';
+import { startServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import type { SqlExecutor } from '../../src/store/sql.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
+import { makeDeps } from '../helpers/deps.js';
+import { freshPostgres, TEST_DATABASE_URL } from '../helpers/stores.js';
 import { generateToken, hashToken } from '../../src/mcp/tokens.js';
 import { ACTIONS, VIEWS } from '../../src/slack/registry.js';
 import {
   actionBody,
+  BOT_TOKEN,
   eventually,
   postSigned,
+  SIGNING_SECRET,
   slashBody,
+  startFakeSlack,
   textOf,
   viewSubmissionBody,
 } from '../slack/fake-slack.js';
+import type { FakeSlack } from '../slack/fake-slack.js';
 import { startHarness } from '../slack/harness.js';
 import type { Harness } from '../slack/harness.js';
 
@@ -233,6 +254,13 @@ describe('rate limits and body sizes through serve', () => {
       await res.text();
     });
 
+    it('on the embedded store counts in memory: nothing is written to the buckets table', async () => {
+      const db = (h.deps.store as unknown as { db: SqlExecutor }).db;
+      const rows = await db.query('select key from switchboard.rate_buckets');
+      expect(h.deps.store.kind).toBe('pglite');
+      expect(rows).toEqual([]);
+    });
+
     it('does not count requests without a valid token: they get 401 first', async () => {
       for (let i = 0; i < BURST + 2; i++) {
         const res = await post('sbt_not-a-real-token', initialize);
@@ -323,5 +351,196 @@ describe('rate limits and body sizes through serve', () => {
       const res = await fetch(`${base}/slack/events`, { method: 'POST', body: 'a=1' });
       expect(res.status).toBe(401);
     });
+  });
+});
+
+// --- Which limiter serve uses (migration 020) ------------------------------------------------------
+
+describe('the limiter serve picks for Slack and MCP (rateLimiterFor)', () => {
+  const LIMITS = { perMinute: 1, burst: 2 };
+
+  function fakeStore(kind: Store['kind'], rateTake: Store['rateTake']) {
+    return { kind, rateTake: vi.fn(rateTake) };
+  }
+
+  function warnings() {
+    const lines: Array<{ detail: Record<string, unknown>; message: string }> = [];
+    return {
+      lines,
+      warn: (detail: Record<string, unknown>, message: string) =>
+        void lines.push({ detail, message }),
+    };
+  }
+
+  it('on the embedded store, counts in memory and never asks the store', () => {
+    const store = fakeStore('pglite', () => Promise.resolve({ ok: true }));
+    const limiter = rateLimiterFor(store, LIMITS);
+    // Answers at once (no promise): Slack's ack on the embedded store waits for nothing.
+    expect([1, 2, 3].map(() => limiter.take('slack-user:U01ALICE'))).toEqual([
+      { ok: true },
+      { ok: true },
+      { ok: false, retryAfterMs: 60_000 },
+    ]);
+    expect(store.rateTake).not.toHaveBeenCalled();
+  });
+
+  it.each(['postgres', 'supabase'] as const)(
+    'on %s, asks the store for every call with the key and the limits',
+    async (kind) => {
+      const store = fakeStore(kind, () => Promise.resolve({ ok: false, retryAfterMs: 1234 }));
+      const limiter = rateLimiterFor(store, LIMITS);
+      expect(await limiter.take('mcp-member:U01ALICE')).toEqual({ ok: false, retryAfterMs: 1234 });
+      expect(await limiter.take('mcp-member:U01ALICE')).toEqual({ ok: false, retryAfterMs: 1234 });
+      expect(store.rateTake.mock.calls).toEqual([
+        ['mcp-member:U01ALICE', 1, 2],
+        ['mcp-member:U01ALICE', 1, 2],
+      ]);
+    },
+  );
+
+  it('a store that fails: the call is counted in memory with the same limits, a warning is logged (at most one a minute), nothing throws', async () => {
+    let now = 1_000_000;
+    const store = fakeStore('postgres', () =>
+      Promise.reject(
+        new Error('The database is unreachable (connect ECONNREFUSED 127.0.0.1:5432).'),
+      ),
+    );
+    const log = warnings();
+    const limiter = rateLimiterFor(store, LIMITS, log, { now: () => now });
+    const answers: RateLimitDecision[] = [];
+    for (let i = 0; i < 3; i++) answers.push(await limiter.take('mcp-member:U01ALICE'));
+    expect(answers).toEqual([{ ok: true }, { ok: true }, { ok: false, retryAfterMs: 60_000 }]);
+    expect(await limiter.take('mcp-member:U01BOB')).toEqual({ ok: true });
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]!.message).toMatch(/rate limit: the database did not answer/);
+    expect(log.lines[0]!.detail).toMatchObject({
+      error: expect.stringMatching(/ECONNREFUSED/),
+      fallbacks: 1,
+    });
+    now += 61_000;
+    expect(await limiter.take('mcp-member:U01ALICE')).toEqual({ ok: true }); // refilled in memory
+    expect(log.lines).toHaveLength(2);
+    expect(log.lines[1]!.detail).toMatchObject({ fallbacks: 4 });
+  });
+
+  it('a store that throws at once is a failure like any other', async () => {
+    const store = fakeStore('supabase', () => {
+      throw new Error('boom');
+    });
+    const log = warnings();
+    expect(await rateLimiterFor(store, LIMITS, log).take('k')).toEqual({ ok: true });
+    expect(log.lines).toHaveLength(1);
+  });
+
+  it('a store that hangs: the call is decided in memory after the time limit', async () => {
+    const store = fakeStore('postgres', () => new Promise<RateLimitDecision>(() => undefined));
+    const log = warnings();
+    const limiter = rateLimiterFor(store, LIMITS, log, { timeoutMs: 50 });
+    const started = Date.now();
+    expect(await limiter.take('slack-user:U01ALICE')).toEqual({ ok: true });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(log.lines[0]!.detail.error).toMatch(/no answer from the store within 50 ms/);
+  });
+
+  it('forgets a bucket only once it is full again, and not before 10 minutes', () => {
+    expect(rateBucketIdleMs({ perMinute: 60, burst: 30 })).toBe(10 * 60_000);
+    // 30 tokens at one a minute: full after 30 minutes; forgotten after twice that.
+    expect(rateBucketIdleMs({ perMinute: 1, burst: 30 })).toBe(60 * 60_000);
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('serve on PostgreSQL counts in the database', () => {
+  let store: SqlStore;
+  let fake: FakeSlack;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    store = await freshPostgres();
+    fake = await startFakeSlack();
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      SWITCHBOARD_RATE_LIMIT_PER_MINUTE: '1',
+      SWITCHBOARD_RATE_LIMIT_BURST: '2',
+    });
+    const app: App = {
+      config,
+      deps: makeDeps(store),
+      storeLabel: 'test (postgres)',
+      close: () => store.close(),
+    };
+    server = await startServer(app, {
+      host: '127.0.0.1',
+      port: 0,
+      logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      env: config.env,
+      jobs: {}, // on, at their usual intervals: the test runs the forget job by hand
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+    await fake?.close();
+  });
+
+  const db = () => (store as unknown as { db: SqlExecutor }).db;
+  const keys = async () =>
+    (
+      await db().query<{ key: string }>('select key from switchboard.rate_buckets order by key')
+    ).map((row) => row.key);
+
+  it('limits Slack users and MCP members through switchboard.rate_buckets', async () => {
+    for (const id of ['pg-1', 'pg-2']) {
+      const res = await postSigned(server.url, slashBody(fake, 'U01ALICE', 'list', id));
+      expect(res.status).toBe(200);
+      await eventually(() => fake.responses.find((r) => r.id === id), `the answer to ${id}`);
+    }
+    const over = await postSigned(server.url, slashBody(fake, 'U01ALICE', 'list', 'pg-3'));
+    const answer = (await over.json()) as { text: string };
+    expect(answer.text).toMatch(SLOW_DOWN);
+
+    const token = generateToken();
+    await store.createApiToken({
+      name: 'pg-bot',
+      role: 'requester',
+      tokenHash: hashToken(token),
+      createdBy: 'local',
+      owner: 'U01RATE',
+      now: new Date(),
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'rate-limit-test', version: '1.0.0' },
+          },
+        }),
+      });
+      statuses.push(res.status);
+      await res.text();
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(await keys()).toEqual(['mcp-member:U01RATE', 'slack-user:U01ALICE']);
+  });
+
+  it('the jobs forget buckets idle past their refill time, and keep the others', async () => {
+    await db().query(
+      `update switchboard.rate_buckets set at = at - interval '1 hour' where key = 'slack-user:U01ALICE'`,
+    );
+    expect(await server.jobs!.forgetRateBucketsNow()).toBe(1);
+    expect(await keys()).toEqual(['mcp-member:U01RATE']);
   });
 });

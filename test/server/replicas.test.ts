@@ -10,6 +10,10 @@
  *   is bought; the start-up reconcile and the expiry job each run on one replica only, and a
  *   request that times out is expired once.
  *
+ * - Rate limits (migration 020): with two `serve` replicas on one PostgreSQL database, an MCP
+ *   token's calls and a Slack user's commands spread over both draw on one budget: once the shared
+ *   burst is spent, the second replica refuses too.
+ *
  * The PostgreSQL parts need TEST_DATABASE_URL and are skipped, visibly, without it.
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +27,7 @@ import type { Store } from '../../src/core/ports.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { freshSupabase } from '../helpers/postgrest-fake.js';
+import { generateToken, hashToken } from '../../src/mcp/tokens.js';
 import { freshPglite, freshPostgres, TEST_DATABASE_URL } from '../helpers/stores.js';
 import {
   actionBody,
@@ -331,3 +336,115 @@ describe.skipIf(!TEST_DATABASE_URL)('two serve replicas on one PostgreSQL', () =
     expect(expiredLogs).toHaveLength(1);
   }, 90_000);
 });
+
+// ------------------------------------------------------------------------------------------------
+// Rate limits shared by the replicas (migration 020)
+
+describe.skipIf(!TEST_DATABASE_URL)(
+  'rate limits shared by two serve replicas on one PostgreSQL',
+  () => {
+    const BURST = 3;
+    let db: { url: string; drop(): Promise<void> };
+    let fake: FakeSlack;
+    let dataDir: string;
+    const replicas: Replica[] = [];
+    let store: SqlStore;
+
+    beforeAll(async () => {
+      db = await freshDatabase();
+      fake = await startFakeSlack();
+      dataDir = mkdtempSync(join(tmpdir(), 'switchboard-replicas-rates-'));
+      const env = {
+        DATABASE_URL: db.url,
+        SWITCHBOARD_DATA_DIR: dataDir,
+        // One call a minute after a burst of three: nothing refills while the test runs.
+        SWITCHBOARD_RATE_LIMIT_PER_MINUTE: '1',
+        SWITCHBOARD_RATE_LIMIT_BURST: String(BURST),
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: fake.apiUrl,
+        HOST: '127.0.0.1',
+        PORT: '0',
+      };
+      replicas.push(await startReplica(env));
+      replicas.push(await startReplica(env));
+      store = await openPostgresStore({ url: db.url, max: 2, skipMigrate: true });
+    }, 90_000);
+
+    afterAll(async () => {
+      await Promise.allSettled(replicas.map((replica) => replica.stop()));
+      await store?.close();
+      await fake?.close();
+      await db?.drop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const initialize = (replica: Replica, token: string) =>
+      fetch(`${replica.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'replicas-test', version: '1.0.0' },
+          },
+        }),
+      });
+
+    it("an MCP token's calls over both replicas are limited together", async () => {
+      const token = generateToken();
+      const created = await store.createApiToken({
+        name: 'shared-bot',
+        role: 'requester',
+        tokenHash: hashToken(token),
+        createdBy: 'local',
+        owner: 'U01RATE',
+        now: new Date(),
+      });
+      expect(created.status).toBe('created');
+      const [a, b] = [replicas[0]!, replicas[1]!];
+      // The burst, spread over both replicas: A, B, A.
+      for (const replica of [a, b, a]) {
+        const res = await initialize(replica, token);
+        expect(res.status).toBe(200);
+        await res.text();
+      }
+      // B has served one call only, but the member's budget is spent: B refuses, and so does A.
+      for (const replica of [b, a]) {
+        const refused = await initialize(replica, token);
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        const body = (await refused.json()) as { error: { message: string } };
+        expect(body.error.message).toMatch(/Slow down: too many requests from you/);
+      }
+    }, 30_000);
+
+    it("a Slack user's commands over both replicas are limited together", async () => {
+      const [a, b] = [replicas[0]!, replicas[1]!];
+      for (const [i, replica] of [a, b, a].entries()) {
+        const id = `shared-list-${i}`;
+        const res = await postSigned(replica.url, slashBody(fake, 'U01ALICE', 'list', id));
+        expect(res.status).toBe(200);
+        await eventually(() => fake.responses.find((r) => r.id === id), `the answer to ${id}`);
+      }
+      const over = await postSigned(b.url, slashBody(fake, 'U01ALICE', 'list', 'shared-list-over'));
+      expect(over.status).toBe(200);
+      const answer = (await over.json()) as { response_type: string; text: string };
+      expect(answer.response_type).toBe('ephemeral');
+      expect(answer.text).toMatch(/Slow down: too many requests from you/);
+      expect(
+        (await store.listAudit({ actor: 'U01ALICE', limit: 100 })).filter(
+          (e) => e.command === 'list',
+        ),
+      ).toHaveLength(BURST);
+    }, 30_000);
+  },
+);
