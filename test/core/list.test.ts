@@ -8,6 +8,7 @@ import { list } from '../../src/core/commands/index.js';
 import { LIST_PAGE } from '../../src/core/commands/numbers.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { ADMIN, ALICE, makeDeps } from '../helpers/deps.js';
+import { syncRow } from '../helpers/fixtures.js';
 import type { TestDeps } from '../helpers/deps.js';
 import { STORES } from '../helpers/stores.js';
 
@@ -25,19 +26,9 @@ for (const { name, make, skip } of STORES) {
       await store.syncBatch(
         'S-LIST',
         'sandbox',
-        Array.from({ length: COUNT }, (_, i) => ({
-          e164: e164(i),
-          carrierRef: `ref-${i}`,
-          carrierAccount: null,
-          country: 'US',
-          region: 'CA',
-          locality: 'Palo Alto',
-          numberType: 'local' as const,
-          features: ['voice' as const],
-          monthlyCost: i % 2 === 0 ? 1 : 1.15,
-          upfrontCost: 1,
-          currency: 'USD',
-        })),
+        Array.from({ length: COUNT }, (_, i) =>
+          syncRow(e164(i), { monthlyCost: i % 2 === 0 ? 1 : 1.15 }),
+        ),
       );
       await store.syncFinish('S-LIST', new Date());
       for (const i of [3, 4]) await store.claimNumber(e164(i), ALICE.id, null);

@@ -40,6 +40,7 @@ import {
 import type { FakeSlack } from '../slack/fake-slack.js';
 import { startHarness } from '../slack/harness.js';
 import type { Harness } from '../slack/harness.js';
+import { mcpInitialize, postMcp } from '../helpers/mcp-raw.js';
 
 const BURST = 3;
 const SLOW_DOWN = /Slow down: too many requests from you\. Try again in (\d+) seconds?\./;
@@ -178,27 +179,9 @@ describe('rate limits and body sizes through serve', () => {
     }
 
     const post = (token: string, body: unknown, session?: string) =>
-      fetch(`${base}/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...(session ? { 'mcp-session-id': session } : {}),
-        },
-        body: JSON.stringify(body),
-      });
+      postMcp(base, token, body, session);
 
-    const initialize = {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'rate-limit-test', version: '1.0.0' },
-      },
-    };
+    const initialize = mcpInitialize('rate-limit-test');
 
     it('answers a call over the limit with 429, Retry-After and a JSON-RPC error that says how long to wait', async () => {
       const token = await makeToken('busy-bot');
@@ -511,24 +494,7 @@ describe.skipIf(!TEST_DATABASE_URL)('serve on PostgreSQL counts in the database'
     });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${server.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-06-18',
-            capabilities: {},
-            clientInfo: { name: 'rate-limit-test', version: '1.0.0' },
-          },
-        }),
-      });
+      const res = await postMcp(server.url, token, mcpInitialize('rate-limit-test'));
       statuses.push(res.status);
       await res.text();
     }

@@ -40,6 +40,7 @@ import {
   textOf,
 } from '../slack/fake-slack.js';
 import type { FakeSlack } from '../slack/fake-slack.js';
+import { mcpInitialize, postMcp } from '../helpers/mcp-raw.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -380,24 +381,7 @@ describe.skipIf(!TEST_DATABASE_URL)(
     });
 
     const initialize = (replica: Replica, token: string) =>
-      fetch(`${replica.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-06-18',
-            capabilities: {},
-            clientInfo: { name: 'replicas-test', version: '1.0.0' },
-          },
-        }),
-      });
+      postMcp(replica.url, token, mcpInitialize('replicas-test'));
 
     it("an MCP token's calls over both replicas are limited together", async () => {
       const token = generateToken();

@@ -9,6 +9,7 @@ import type { NumberTotal, SyncRow } from '../../src/core/ports.js';
 import type { NumberRecord } from '../../src/core/types.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
+import { syncRow } from '../helpers/fixtures.js';
 import { STORES } from '../helpers/stores.js';
 
 const MEMBERS = ['U01ALICE', 'U01BOB', 'U01CAROL'];
@@ -25,19 +26,8 @@ function random(seed: number): () => number {
   };
 }
 
-const row = (i: number, monthly: number, currency = 'USD'): SyncRow => ({
-  e164: e164(i),
-  carrierRef: `ref-${i}`,
-  carrierAccount: null,
-  country: 'US',
-  region: 'CA',
-  locality: 'Palo Alto',
-  numberType: 'local',
-  features: ['voice'],
-  monthlyCost: monthly,
-  upfrontCost: 1,
-  currency,
-});
+const row = (i: number, monthly: number, currency = 'USD'): SyncRow =>
+  syncRow(e164(i), { monthlyCost: monthly, currency });
 
 /** What the totals must be: the live numbers themselves, added up in JavaScript. */
 function expected(

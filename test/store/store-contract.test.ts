@@ -7,7 +7,7 @@ import type { SyncRow } from '../../src/core/ports.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
-import { minutesLater, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
+import { minutesLater, sandboxQuote, syncRow, TEST_NOW } from '../helpers/fixtures.js';
 
 // Now, to the minute: the database compares some times with its own clock.
 const NOW = TEST_NOW;
@@ -15,23 +15,6 @@ const LATER = minutesLater;
 
 const quote = (id: string, e164: string, monthly = 1) =>
   sandboxQuote(id, e164, { features: ['voice', 'sms'], monthlyCost: monthly });
-
-function row(e164: string, extra: Partial<SyncRow> = {}): SyncRow {
-  return {
-    e164,
-    carrierRef: `ref-${e164}`,
-    carrierAccount: null,
-    country: 'US',
-    region: 'CA',
-    locality: 'San Francisco',
-    numberType: 'local',
-    features: ['voice'],
-    monthlyCost: 1,
-    upfrontCost: 1,
-    currency: 'USD',
-    ...extra,
-  };
-}
 
 const request = (
   id: string,
@@ -200,7 +183,7 @@ for (const { name, make, skip } of STORES) {
     });
 
     it('claims a pool number once; the owner claiming again gets it back; others conflict', async () => {
-      await syncAll(store, 'S-1', [row('+14155550142')]);
+      await syncAll(store, 'S-1', [syncRow('+14155550142')]);
       expect((await store.claimNumber('+14155550142', 'U01ALICE', null)).status).toBe('claimed');
       expect((await store.claimNumber('+14155550142', 'U01ALICE', null)).status).toBe(
         'already-yours',
@@ -213,7 +196,7 @@ for (const { name, make, skip } of STORES) {
     });
 
     it('refuses to release a linked number, releases an unlinked one, and keeps it as history', async () => {
-      await syncAll(store, 'S-1', [row('+14155550142')]);
+      await syncAll(store, 'S-1', [syncRow('+14155550142')]);
       const number = (await store.getNumber('+14155550142'))!;
       expect((await store.linkNumber(number.id, 'retell', 'agent_1', 'ref-1', NOW)).status).toBe(
         'linked',
@@ -230,23 +213,26 @@ for (const { name, make, skip } of STORES) {
     });
 
     it('syncs: new numbers land in the pool; an unchanged re-sync writes no number; vanished ones go missing', async () => {
-      const first = await syncAll(store, 'S-1', [row('+14155550142'), row('+12125550117')]);
+      const first = await syncAll(store, 'S-1', [syncRow('+14155550142'), syncRow('+12125550117')]);
       expect(first.counts).toEqual({ seen: 2, new: 2, updated: 0, unchanged: 0 });
       expect((await store.listNumbers({ scope: 'pool' })).map((n) => n.e164).sort()).toEqual([
         '+12125550117',
         '+14155550142',
       ]);
       const before = (await store.getNumber('+14155550142'))!.updatedAt;
-      const second = await syncAll(store, 'S-2', [row('+14155550142'), row('+12125550117')]);
+      const second = await syncAll(store, 'S-2', [
+        syncRow('+14155550142'),
+        syncRow('+12125550117'),
+      ]);
       expect(second.counts).toEqual({ seen: 2, new: 0, updated: 0, unchanged: 2 });
       expect((await store.getNumber('+14155550142'))!.updatedAt).toEqual(before);
-      const third = await syncAll(store, 'S-3', [row('+14155550142', { monthlyCost: 2 })]);
+      const third = await syncAll(store, 'S-3', [syncRow('+14155550142', { monthlyCost: 2 })]);
       expect(third.counts).toEqual({ seen: 1, new: 0, updated: 1, unchanged: 0 });
       expect(third.run.missing).toBe(1);
       expect((await store.getNumber('+12125550117'))?.status).toBe('missing');
       const fourth = await syncAll(store, 'S-4', [
-        row('+14155550142', { monthlyCost: 2 }),
-        row('+12125550117'),
+        syncRow('+14155550142', { monthlyCost: 2 }),
+        syncRow('+12125550117'),
       ]);
       expect(fourth.counts.updated).toBe(1);
       expect((await store.getNumber('+12125550117'))?.status).toBe('available');
@@ -267,7 +253,7 @@ for (const { name, make, skip } of STORES) {
       const { counts } = await syncAll(
         store,
         'S-1',
-        ['+14155550100', '+14155550101', '+14155550102', '+14155550103'].map((e) => row(e)),
+        ['+14155550100', '+14155550101', '+14155550102', '+14155550103'].map((e) => syncRow(e)),
       );
       expect(counts).toEqual({ seen: 4, new: 2, updated: 0, unchanged: 2 });
       expect((await store.listNumbers({ scope: 'pool' })).map((n) => n.e164).sort()).toEqual([
