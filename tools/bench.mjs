@@ -51,6 +51,28 @@ const failed = (suite, error) =>
 
 execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'inherit' });
 
+/**
+ * A fixed CPU-bound workload, timed before the suites, so that runs on different machines (or the
+ * same machine at a busier hour) can be set side by side: JSON out and back for 100,000 rows shaped
+ * like synced numbers, one thread, median of 5.
+ */
+function cpuReferenceMs() {
+  const rows = Array.from({ length: 100_000 }, (_, n) => ({
+    e164: `+1415${String(n).padStart(7, '0')}`,
+    carrier_ref: `2${String(n).padStart(18, '0')}`,
+    country: 'US',
+    number_type: 'local',
+    features: ['voice', 'sms'],
+  }));
+  const times = Array.from({ length: 5 }, () => {
+    const start = process.hrtime.bigint();
+    if (JSON.parse(JSON.stringify(rows)).length !== rows.length) throw new Error('reference');
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  });
+  return times.sort((a, b) => a - b)[2];
+}
+const referenceMs = cpuReferenceMs();
+
 if (wanted('cli')) {
   const bin = join(root, 'bin/switchboard.js');
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
@@ -166,6 +188,7 @@ try {
 const machine = {
   node: process.version,
   cpus: cpus().length,
+  cpuReferenceMs: +referenceMs.toFixed(1),
   loadAverage: {
     before: loadBefore.map((l) => +l.toFixed(2)),
     after: loadavg().map((l) => +l.toFixed(2)),
@@ -193,7 +216,8 @@ if (json) {
   console.log(line(head));
   for (const row of rows) console.log(line(row));
   console.log(
-    `\n${machine.cpus} CPUs, Node ${machine.node}; load average (1 min) ${machine.loadAverage.before[0]} before, ${machine.loadAverage.after[0]} after: figures from a busy machine are slower.`,
+    `\n${machine.cpus} CPUs, Node ${machine.node}; load average (1 min) ${machine.loadAverage.before[0]} before, ${machine.loadAverage.after[0]} after: figures from a busy machine are slower.` +
+      `\nCPU reference (JSON out and back for 100,000 rows, one thread): ${machine.cpuReferenceMs} ms; a slower machine scales every figure but the API floor.`,
   );
 }
 process.exit(results.some((r) => r.goal === 'runs' && r.met === false) ? 1 : 0);

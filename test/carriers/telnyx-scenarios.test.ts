@@ -380,6 +380,21 @@ describe('telnyx adapter scenarios', () => {
     });
   });
 
+  it('telnyx/list.after-change: a second read sees a released number gone (pages are not served stale)', async () => {
+    const { server, telnyx } = await setup({ ownedCount: 300 });
+    const read = async () => {
+      const all: OwnedNumber[] = [];
+      for await (const page of telnyx.listOwned()) all.push(...page);
+      return all.map((n) => n.e164);
+    };
+    const before = await read();
+    expect(before).toHaveLength(300);
+    await telnyx.release({ e164: before[10]!, carrierRef: null, carrierAccount: null });
+    const after = await read();
+    expect(after).toHaveLength(299);
+    expect(after).not.toContain(before[10]);
+  });
+
   it('telnyx/list.5xx: a failed page read is retried', async () => {
     const { server, telnyx } = await setup();
     server.fault({ method: 'GET', path: '/phone_numbers', kind: 'status', status: 502 });

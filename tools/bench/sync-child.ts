@@ -7,6 +7,8 @@
  *   sync      a first sync into an empty store, then a second with nothing changed
  *   rowbyrow  the first sync of `limit` numbers, one upsert statement per number
  *   drain     the adapter's listOwned alone, no store: the API path's own wall time
+ *   store     the store alone, no network: `batches` × 1,000 new numbers, shaped as the Telnyx
+ *             adapter makes them, each written by `syncBatch` once the one before has finished
  *   create    creates and migrates the PGlite data folder `pgliteDir`, nothing else
  *
  * A new PGlite data folder costs about 850 MB of peak RSS (initdb in WebAssembly), far more than
@@ -22,7 +24,7 @@ import { createTelnyxCarrier } from '../../src/carriers/telnyx-carrier.js';
 import { runCommand } from '../../src/core/command.js';
 import { sync, type SyncResult } from '../../src/core/commands/sync.js';
 import { randomIds } from '../../src/core/ids.js';
-import type { Carrier, Deps } from '../../src/core/ports.js';
+import type { Carrier, Deps, SyncRow } from '../../src/core/ports.js';
 import type { Actor } from '../../src/core/types.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openPgliteExecutor } from '../../src/store/pglite-store.js';
@@ -31,7 +33,7 @@ import type { SqlExecutor } from '../../src/store/sql.js';
 import { SqlStore } from '../../src/store/sql-store.js';
 
 export interface ChildConfig {
-  mode: 'create' | 'sync' | 'rowbyrow' | 'drain';
+  mode: 'create' | 'sync' | 'rowbyrow' | 'drain' | 'store';
   /** The scenario server's base URL and key. */
   url: string;
   apiKey: string;
@@ -41,6 +43,8 @@ export interface ChildConfig {
   pgliteDir?: string;
   /** rowbyrow: stop after this many numbers. */
   limit?: number;
+  /** store: how many batches of 1,000 to write. */
+  batches?: number;
 }
 
 export interface ChildResult {
@@ -58,6 +62,10 @@ export interface ChildResult {
   secondRowsWritten?: number;
   rows?: number;
   ms?: number;
+  /** store: CPU time of this process (user + system) while writing, in ms. */
+  cpuMs?: number;
+  /** store: the median batch's wall time, in ms. */
+  batchP50Ms?: number;
 }
 
 const ADMIN: Actor = { id: 'U0BENCHADMIN', surface: 'cli' };
@@ -156,6 +164,51 @@ where (n.carrier, n.carrier_ref, n.carrier_account, n.number_type, n.features, n
   is distinct from (excluded.carrier, excluded.carrier_ref, excluded.carrier_account,
     excluded.number_type, excluded.features, excluded.currency)`;
 
+const STORE_BATCH = 1_000;
+
+/** A number as the Telnyx adapter's `listOwned` yields it (no prices, no region or locality). */
+function ownedRow(n: number): SyncRow {
+  return {
+    e164: `+1415${String(n).padStart(7, '0')}`,
+    carrierRef: `2${String(n).padStart(18, '0')}`,
+    carrierAccount: null,
+    country: 'US',
+    region: null,
+    locality: null,
+    numberType: 'local',
+    features: n % 2 === 0 ? ['voice', 'sms'] : ['voice'],
+    monthlyCost: null,
+    upfrontCost: null,
+    currency: null,
+  };
+}
+
+/** The store's share of a first sync: batches of new numbers written one after another. */
+async function writeBatches(store: SqlStore, batches: number): Promise<Partial<ChildResult>> {
+  const runId = `bench-${process.pid}`;
+  const begun = await store.syncBegin(runId, 'telnyx', ADMIN.id, new Date());
+  if (begun.status !== 'started') throw new Error(`sync run did not start: ${begun.status}`);
+  const times: number[] = [];
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  for (let b = 0; b < batches; b++) {
+    const rows = Array.from({ length: STORE_BATCH }, (_, i) => ownedRow(b * STORE_BATCH + i));
+    const batchStart = performance.now();
+    const counts = await store.syncBatch(runId, 'telnyx', rows);
+    times.push(performance.now() - batchStart);
+    if (counts.new !== STORE_BATCH) throw new Error(`batch ${b} wrote ${counts.new} new numbers`);
+  }
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  times.sort((a, c) => a - c);
+  return {
+    rows: batches * STORE_BATCH,
+    ms,
+    cpuMs: (used.user + used.system) / 1000,
+    batchP50Ms: times[Math.floor(times.length / 2)]!,
+  };
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as ChildConfig;
   const telnyx = createTelnyxCarrier({ apiKey: config.apiKey, baseUrl: config.url });
@@ -180,7 +233,9 @@ async function main(): Promise<void> {
     const opened = await openFreshStore(config.store, config.pgliteDir);
     result.openRssMb = process.resourceUsage().maxRSS / 1024;
     try {
-      if (config.mode === 'sync') {
+      if (config.mode === 'store') {
+        Object.assign(result, await writeBatches(opened.store, config.batches ?? 100));
+      } else if (config.mode === 'sync') {
         const deps = makeDeps(opened.store, telnyx);
         const [first, firstMs] = await timed(() =>
           runCommand(deps, sync, ADMIN, { carrier: 'telnyx' }),

@@ -9,6 +9,10 @@
  * pages the adapter keeps in flight
  * (400 × 20 ms ÷ 4 = 2,000 ms). Goals: within 1.3× of it, peak RSS under 300 MB, 0 rows written
  * by a second sync with nothing changed, at least 10× faster than one upsert per number.
+ *
+ * For each store it also writes the same 100,000 numbers with no network at all ("the store
+ * alone"): the store's own share of a first sync, to set beside the API floor. On PGlite the
+ * database runs on the syncing process's one thread, so that share and the reading add up.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +82,9 @@ async function syncBench(rows: BenchRow[]): Promise<void> {
       goal: 'informational',
       met: null,
     });
+    // The drain also fills the scenario server's page cache (test/helpers/telnyx-scenario-server.ts):
+    // every sync after it is served from memory, so the server's own JSON work, which a real API
+    // does on its own machines, takes little of this machine's two cores.
     log('listOwned drain (no store)');
     const drain = await runChild({ ...base, mode: 'drain', store: 'pglite' });
     rows.push({
@@ -91,6 +98,41 @@ async function syncBench(rows: BenchRow[]): Promise<void> {
     if (process.env.TEST_DATABASE_URL) stores.push({ postgres: process.env.TEST_DATABASE_URL });
     for (const store of stores) {
       const label = store === 'pglite' ? 'PGlite' : 'PostgreSQL';
+      log(`the store alone on ${label}: ${NUMBERS / 1000} batches of 1,000, no network`);
+      const freshStore = store === 'pglite' ? await freshPgliteDir() : null;
+      const alone = await runChild({
+        ...base,
+        mode: 'store',
+        store,
+        batches: NUMBERS / 1000,
+        ...(freshStore ? { pgliteDir: freshStore.dir } : {}),
+      }).finally(
+        () => freshStore && rmSync(dirname(freshStore.dir), { recursive: true, force: true }),
+      );
+      rows.push(
+        {
+          name: `the store alone, ${label}: ${NUMBERS.toLocaleString('en')} new numbers in batches of 1,000, no network`,
+          value: alone.ms!,
+          unit: 'ms',
+          goal: 'informational',
+          met: null,
+        },
+        {
+          name: `the store alone, ${label}: median batch of 1,000`,
+          value: alone.batchP50Ms!,
+          unit: 'ms',
+          goal: 'informational',
+          met: null,
+          digits: 1,
+        },
+        {
+          name: `the store alone, ${label}: CPU time of the syncing process${store === 'pglite' ? ' (the database runs in it)' : ' (the server is another process)'}`,
+          value: alone.cpuMs!,
+          unit: 'ms',
+          goal: 'informational',
+          met: null,
+        },
+      );
       log(`sync of ${NUMBERS} numbers on ${label}`);
       const fresh = store === 'pglite' ? await freshPgliteDir() : null;
       if (fresh)
