@@ -381,7 +381,7 @@ describe('telnyx adapter scenarios', () => {
   });
 
   it('telnyx/list.after-change: a second read sees a released number gone (pages are not served stale)', async () => {
-    const { server, telnyx } = await setup({ ownedCount: 300 });
+    const { telnyx } = await setup({ ownedCount: 300 });
     const read = async () => {
       const all: OwnedNumber[] = [];
       for await (const page of telnyx.listOwned()) all.push(...page);
