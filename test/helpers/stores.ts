@@ -21,22 +21,43 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
 let counter = 0;
 
-/** A new, empty, migrated database on the test server; dropped by the returned store's close(). */
-export async function freshPostgres(): Promise<SqlStore> {
+/** A new, empty database on the test server, named `${prefix}_…`: its URL, and a drop. */
+export async function createTestDatabase(
+  prefix = 'switchboard_test',
+): Promise<{ url: string; drop(): Promise<void> }> {
   if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `switchboard_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const store = await openPostgresStore({ url: url.toString(), max: 20 });
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** A store on a new database of its own; its close() drops the database too. */
+async function postgresStoreOnNewDatabase(
+  prefix: string,
+  options: { max: number; skipMigrate?: boolean },
+): Promise<SqlStore> {
+  const db = await createTestDatabase(prefix);
+  const store = await openPostgresStore({ url: db.url, ...options });
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await db.drop();
   };
   return store;
+}
+
+/** A new, empty, migrated database on the test server; dropped by the returned store's close(). */
+export function freshPostgres(): Promise<SqlStore> {
+  return postgresStoreOnNewDatabase('switchboard_test', { max: 20 });
 }
 
 /** The stores every contract and race test runs on: PGlite always, PostgreSQL when configured. */
@@ -45,4 +66,22 @@ export const STORES: Array<{ name: string; make: () => Promise<SqlStore>; skip: 
   { name: 'postgres', make: freshPostgres, skip: !TEST_DATABASE_URL },
   // issue 7: the supabase-js store through a PostgREST fake (test/helpers/postgrest-fake.ts)
   { name: 'supabase', make: () => freshSupabase(freshPostgres), skip: !TEST_DATABASE_URL },
+];
+
+/**
+ * The stores a migration's upgrade test runs on: an empty database no migration has run on yet
+ * (the test migrates it as far as it needs). PGlite always, PostgreSQL when configured; close()
+ * drops the PostgreSQL database.
+ */
+export const UNMIGRATED_STORES: Array<{
+  name: string;
+  make: () => Promise<SqlStore>;
+  skip: boolean;
+}> = [
+  { name: 'pglite', make: () => openPgliteStore({ skipMigrate: true }), skip: false },
+  {
+    name: 'postgres',
+    make: () => postgresStoreOnNewDatabase('switchboard_unmigrated', { max: 2, skipMigrate: true }),
+    skip: !TEST_DATABASE_URL,
+  },
 ];

@@ -21,14 +21,18 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { freshSupabase } from '../helpers/postgrest-fake.js';
 import { generateToken, hashToken } from '../../src/mcp/tokens.js';
-import { freshPglite, freshPostgres, TEST_DATABASE_URL } from '../helpers/stores.js';
+import {
+  createTestDatabase,
+  freshPglite,
+  freshPostgres,
+  TEST_DATABASE_URL,
+} from '../helpers/stores.js';
 import {
   actionBody,
   BOT_TOKEN,
@@ -61,20 +65,10 @@ async function waitFor<T>(
 
 /** A new migrated database on the test server, its URL, and a drop. */
 async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `switchboard_replicas_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL!, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  const migrator = await openPostgresStore({ url: url.toString(), max: 1 });
+  const db = await createTestDatabase('switchboard_replicas');
+  const migrator = await openPostgresStore({ url: db.url, max: 1 });
   await migrator.close();
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
+  return db;
 }
 
 function leaseContract(name: string, make: () => Promise<Store>, skip = false) {

@@ -6,14 +6,13 @@
  * decided one at a time on its row, so concurrent callers never both take the last token; and,
  * the point of it, two stores on one PostgreSQL database (two replicas) share one budget.
  */
-import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { freshSupabase } from '../helpers/postgrest-fake.js';
-import { freshPglite, STORES, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { createTestDatabase, freshPglite, STORES, TEST_DATABASE_URL } from '../helpers/stores.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -182,23 +181,17 @@ describe('the buckets are not for signed-in users', () => {
 
 describe.skipIf(!TEST_DATABASE_URL)('two stores on one PostgreSQL database (replicas)', () => {
   let url: string;
-  let admin: ReturnType<typeof postgres>;
-  let name: string;
+  let db: { url: string; drop(): Promise<void> };
   const open: Store[] = [];
 
   beforeEach(async () => {
-    name = `switchboard_rates_${process.pid}_${Date.now().toString(36)}`;
-    admin = postgres(TEST_DATABASE_URL!, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`create database ${name}`);
-    const u = new URL(TEST_DATABASE_URL!);
-    u.pathname = `/${name}`;
-    url = u.toString();
+    db = await createTestDatabase('switchboard_rates');
+    url = db.url;
     open.push(await openPostgresStore({ url, max: 10 })); // migrates
   });
   afterEach(async () => {
     await Promise.allSettled(open.splice(0).map((store) => store.close()));
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await db.drop();
   });
 
   it('share one budget: what one spends, the other cannot', async () => {

@@ -6,15 +6,12 @@
  * them. Plus the upgrade: what tokens held before 015 moves to their owners, and running 015
  * twice changes nothing.
  */
-import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewPurchaseRequest } from '../../src/core/ports.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
-import { openPgliteStore } from '../../src/store/pglite-store.js';
-import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
-import { STORES, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { STORES, UNMIGRATED_STORES } from '../helpers/stores.js';
 import { minutesLater, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
 const dbOf = (store: SqlStore) => (store as unknown as { db: SqlExecutor }).db;
@@ -305,31 +302,15 @@ async function upgradeCheck(db: SqlExecutor, store: SqlStore): Promise<void> {
   expect((await store.getRequest('R-TEN'))?.status).toBe('pending');
 }
 
-describe('migration 015 upgrade: pglite', () => {
-  it('moves what tokens held to their owners; running 015 twice changes nothing', async () => {
-    const store = await openPgliteStore({ skipMigrate: true });
-    try {
-      await upgradeCheck(dbOf(store), store);
-    } finally {
-      await store.close();
-    }
-  }, 120_000);
-});
-
-describe.skipIf(!TEST_DATABASE_URL)('migration 015 upgrade: postgres', () => {
-  it('moves what tokens held to their owners; running 015 twice changes nothing', async () => {
-    const name = `switchboard_test_015_${process.pid}_${Date.now().toString(36)}`;
-    const admin = postgres(TEST_DATABASE_URL as string, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(TEST_DATABASE_URL as string);
-    url.pathname = `/${name}`;
-    const store = await openPostgresStore({ url: url.toString(), max: 2, skipMigrate: true });
-    try {
-      await upgradeCheck(dbOf(store), store);
-    } finally {
-      await store.close();
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
-  }, 120_000);
-});
+for (const { name, make, skip } of UNMIGRATED_STORES) {
+  describe.skipIf(skip)(`migration 015 upgrade: ${name}`, () => {
+    it('moves what tokens held to their owners; running 015 twice changes nothing', async () => {
+      const store = await make();
+      try {
+        await upgradeCheck(dbOf(store), store);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+  });
+}

@@ -3,16 +3,14 @@
  * purchase request records on whose behalf it was made. Plus the backfill: tokens made before 013
  * belong to whoever made them, and running 013 twice changes nothing.
  */
-import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
-import { openPgliteStore } from '../../src/store/pglite-store.js';
-import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
-import { STORES, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { STORES, UNMIGRATED_STORES } from '../helpers/stores.js';
 import { minutesLater, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
+const dbOf = (store: SqlStore) => (store as unknown as { db: SqlExecutor }).db;
 const NOW = TEST_NOW;
 const LATER = minutesLater;
 const HASH = (c: string) => c.repeat(64);
@@ -186,33 +184,15 @@ async function backfillCheck(db: SqlExecutor, store: SqlStore): Promise<void> {
   expect((await store.findApiTokenByHash(HASH('e')))?.owner).toBe('U01ADMIN');
 }
 
-describe('migration 013 backfill: pglite', () => {
-  it('tokens made before 013 are owned by their maker; running 013 twice changes nothing', async () => {
-    const store = await openPgliteStore({ skipMigrate: true });
-    try {
-      const db = (store as unknown as { db: SqlExecutor }).db;
-      await backfillCheck(db, store);
-    } finally {
-      await store.close();
-    }
-  }, 120_000);
-});
-
-describe.skipIf(!TEST_DATABASE_URL)('migration 013 backfill: postgres', () => {
-  it('tokens made before 013 are owned by their maker; running 013 twice changes nothing', async () => {
-    const name = `switchboard_test_013_${process.pid}_${Date.now().toString(36)}`;
-    const admin = postgres(TEST_DATABASE_URL as string, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(TEST_DATABASE_URL as string);
-    url.pathname = `/${name}`;
-    const store = await openPostgresStore({ url: url.toString(), max: 2, skipMigrate: true });
-    try {
-      const db = (store as unknown as { db: SqlExecutor }).db;
-      await backfillCheck(db, store);
-    } finally {
-      await store.close();
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
-  }, 120_000);
-});
+for (const { name, make, skip } of UNMIGRATED_STORES) {
+  describe.skipIf(skip)(`migration 013 backfill: ${name}`, () => {
+    it('tokens made before 013 are owned by their maker; running 013 twice changes nothing', async () => {
+      const store = await make();
+      try {
+        await backfillCheck(dbOf(store), store);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+  });
+}
