@@ -2,7 +2,7 @@
  * MCP over Streamable HTTP: the SDK's StreamableHTTPClientTransport against createMcpHttpHandler
  * mounted on a small local node:http server (as `switchboard serve` mounts it), on a PGlite store.
  */
-import { createServer, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -13,81 +13,43 @@ import { loadConfig } from '../../src/config/config.js';
 import { runCommand } from '../../src/core/command.js';
 import { approve } from '../../src/core/commands/index.js';
 import type { ApiTokenRole } from '../../src/core/ports.js';
-import type { McpHttpHandler } from '../../src/mcp/http.js';
-import { createMcpHttpHandler } from '../../src/mcp/http.js';
-import { generateToken, hashToken } from '../../src/mcp/tokens.js';
+import { generateToken } from '../../src/mcp/tokens.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { BOB, makeDeps } from '../helpers/deps.js';
 import type { TestDeps } from '../helpers/deps.js';
-import { listenLocal } from '../helpers/local-http.js';
+import { startMcpHttpServer } from '../helpers/mcp-http-server.js';
+import type { McpHttpServer } from '../helpers/mcp-http-server.js';
+import { mcpInitialize } from '../helpers/mcp-raw.js';
+import { makeMcpToken } from '../helpers/mcp-token.js';
 import { freshPglite } from '../helpers/stores.js';
 import { textOf } from './helpers.js';
 
 let store: SqlStore;
 let deps: TestDeps;
-let handler: McpHttpHandler;
+let mcp: McpHttpServer;
 let base: string;
-let closeServer: () => Promise<void>;
-const clients: Client[] = [];
 
 beforeEach(async () => {
   store = await freshPglite();
   deps = makeDeps(store);
   const app = { config: loadConfig({}), deps, storeLabel: 'test', close: async () => {} } as App;
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/mcp')) void handler.handle(req, res);
-    else res.writeHead(404).end();
-  });
-  const listening = await listenLocal(server);
-  base = listening.url;
-  closeServer = listening.close;
-  handler = await createMcpHttpHandler(app, { allowedHosts: [new URL(base).host] });
+  mcp = await startMcpHttpServer(app);
+  base = mcp.url;
 });
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close().catch(() => undefined);
-  await handler.close();
-  await closeServer();
+  await mcp.close();
   await store.close();
 });
 
-async function makeToken(name: string, role: ApiTokenRole): Promise<string> {
-  const token = generateToken();
-  const outcome = await store.createApiToken({
-    name,
-    role,
-    tokenHash: hashToken(token),
-    createdBy: 'local',
-    now: new Date(),
-  });
-  expect(outcome.status).toBe('created');
-  return token;
-}
+const makeToken = (name: string, role: ApiTokenRole) => makeMcpToken(store, name, role);
 
-async function connect(
+const connect = (
   token: string,
   capabilities: ClientCapabilities = {},
   setup?: (client: Client) => void,
-): Promise<Client> {
-  const client = new Client({ name: 'switchboard-http-test', version: '1.0.0' }, { capabilities });
-  setup?.(client);
-  const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  clients.push(client);
-  return client;
-}
+): Promise<Client> => mcp.connect(token, 'switchboard-http-test', capabilities, setup);
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-});
+const INITIALIZE = JSON.stringify(mcpInitialize('raw'));
 
 /** A raw POST, with whatever Host and headers the test wants (fetch cannot set Host). */
 function rawPost(

@@ -5,64 +5,48 @@
  * the token acting for its owner (migration 015): what it claims or buys is the owner's,
  * list_numbers mine shows the owner's numbers, and it releases theirs but not another member's.
  */
-import { createServer } from 'node:http';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/config.js';
-import type { McpHttpHandler } from '../../src/mcp/http.js';
-import { createMcpHttpHandler } from '../../src/mcp/http.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
+import { runCli } from '../helpers/cli-in-process.js';
 import { makeDeps } from '../helpers/deps.js';
 import type { TestDeps } from '../helpers/deps.js';
-import { listenLocal } from '../helpers/local-http.js';
+import { startMcpHttpServer } from '../helpers/mcp-http-server.js';
+import type { McpHttpServer } from '../helpers/mcp-http-server.js';
 import { freshPglite } from '../helpers/stores.js';
 import { textOf } from './helpers.js';
 
 let store: SqlStore;
 let deps: TestDeps;
 let app: App;
-let handler: McpHttpHandler;
-let base: string;
-let closeServer: () => Promise<void>;
-const clients: Client[] = [];
+let mcp: McpHttpServer;
 
 beforeEach(async () => {
   store = await freshPglite();
   deps = makeDeps(store, { policy: { approvers: ['U01BOB', 'U01DAVE'] } });
   app = { config: loadConfig({}), deps, storeLabel: 'test', close: async () => {} } as App;
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/mcp')) void handler.handle(req, res);
-    else res.writeHead(404).end();
-  });
-  const listening = await listenLocal(server);
-  base = listening.url;
-  closeServer = listening.close;
-  handler = await createMcpHttpHandler(app, { allowedHosts: [new URL(base).host] });
+  mcp = await startMcpHttpServer(app);
 });
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close().catch(() => undefined);
-  await handler.close();
-  await closeServer();
+  await mcp.close();
   await store.close();
 });
 
-/** The CLI's main() in process on the test app (main closes the app it is given: a no-op here). */
-async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    env: {},
-    isTTY: false,
-    openApp: async () => app,
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI's main() in process on the test app. */
+const cli = (...argv: string[]) => runCli(app, argv);
+
+/** `token create` arguments for token `name` with `role`, acting for `owner`. */
+const tokenFor = (name: string, role: string, owner: string) => [
+  '--name',
+  name,
+  '--role',
+  role,
+  '--for',
+  owner,
+];
 
 async function createToken(...args: string[]): Promise<string> {
   const made = await cli('token', 'create', ...args, '--json');
@@ -70,16 +54,7 @@ async function createToken(...args: string[]): Promise<string> {
   return (JSON.parse(made.stdout) as { result: { token: string } }).result.token;
 }
 
-async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'token-owner-test', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  );
-  clients.push(client);
-  return client;
-}
+const connect = (token: string): Promise<Client> => mcp.connect(token, 'token-owner-test');
 
 describe('token create --for, and token list', () => {
   it('the owner defaults to the maker; --for names another member; list shows the owner', async () => {
@@ -92,12 +67,7 @@ describe('token create --for, and token list', () => {
     const made = await cli(
       'token',
       'create',
-      '--name',
-      'bob-claude',
-      '--role',
-      'requester',
-      '--for',
-      'U01BOB',
+      ...tokenFor('bob-claude', 'requester', 'U01BOB'),
       '--as',
       'U01ADMIN',
       '--json',
@@ -126,31 +96,13 @@ describe('token create --for, and token list', () => {
   });
 
   it('--for an unknown member is refused with the fix; a malformed id is bad input; nothing is made', async () => {
-    const unknown = await cli(
-      'token',
-      'create',
-      '--name',
-      'typo',
-      '--role',
-      'requester',
-      '--for',
-      'U01BOBB',
-    );
+    const unknown = await cli('token', 'create', ...tokenFor('typo', 'requester', 'U01BOBB'));
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('No member U01BOBB is known to Switchboard');
     expect(unknown.stderr).toContain('Copy member ID');
     expect(unknown.stderr).toContain('leave out --for');
 
-    const malformed = await cli(
-      'token',
-      'create',
-      '--name',
-      'typo',
-      '--role',
-      'requester',
-      '--for',
-      'bob smith',
-    );
+    const malformed = await cli('token', 'create', ...tokenFor('typo', 'requester', 'bob smith'));
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/member id/);
     expect(await store.listApiTokens()).toEqual([]);
@@ -161,7 +113,7 @@ describe('token create --for, and token list', () => {
       ['for-dave', 'U01DAVE'],
       ['for-carol', 'U01CAROL'],
     ] as const) {
-      await createToken('--name', name, '--role', 'reader', '--for', owner);
+      await createToken(...tokenFor(name, 'reader', owner));
     }
     expect((await store.listApiTokens()).map((t) => t.owner)).toEqual(['U01DAVE', 'U01CAROL']);
   });
@@ -170,12 +122,7 @@ describe('token create --for, and token list', () => {
     const refused = await cli(
       'token',
       'create',
-      '--name',
-      'mine',
-      '--role',
-      'requester',
-      '--for',
-      'U01BOB',
+      ...tokenFor('mine', 'requester', 'U01BOB'),
       '--as',
       'U01BOB',
     );
@@ -187,7 +134,7 @@ describe('token create --for, and token list', () => {
 describe('an approver cannot approve a purchase requested through their own token', () => {
   it('MCP HTTP records on whose behalf; the CLI refuses the owner, says why; another approver buys', async () => {
     const client = await connect(
-      await createToken('--name', 'bob-claude', '--role', 'requester', '--for', 'U01BOB'),
+      await createToken(...tokenFor('bob-claude', 'requester', 'U01BOB')),
     );
     const result = (await client.callTool({
       name: 'request_purchase',
@@ -235,7 +182,7 @@ describe('an approver cannot approve a purchase requested through their own toke
   it('the owner, even a member who is no approver, may withdraw it through the CLI', async () => {
     await store.touchMember('U01ALICE');
     const client = await connect(
-      await createToken('--name', 'alice-claude', '--role', 'requester', '--for', 'U01ALICE'),
+      await createToken(...tokenFor('alice-claude', 'requester', 'U01ALICE')),
     );
     const requested = (
       (await client.callTool({
@@ -266,10 +213,10 @@ describe('a token acts for its owner over MCP HTTP (migration 015)', () => {
     expect((await cli('claim', aliceDirect, '--as', 'U01ALICE')).code).toBe(0);
 
     const claude = await connect(
-      await createToken('--name', 'alice-claude', '--role', 'requester', '--for', 'U01ALICE'),
+      await createToken(...tokenFor('alice-claude', 'requester', 'U01ALICE')),
     );
     const reader = await connect(
-      await createToken('--name', 'alice-dash', '--role', 'reader', '--for', 'U01ALICE'),
+      await createToken(...tokenFor('alice-dash', 'reader', 'U01ALICE')),
     );
 
     const claimed = (await claude.callTool({

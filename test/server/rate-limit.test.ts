@@ -24,7 +24,6 @@ import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { makeDeps } from '../helpers/deps.js';
 import { freshPostgres, TEST_DATABASE_URL } from '../helpers/stores.js';
-import { generateToken, hashToken } from '../../src/mcp/tokens.js';
 import { ACTIONS, VIEWS } from '../../src/slack/registry.js';
 import {
   actionBody,
@@ -41,6 +40,7 @@ import type { FakeSlack } from '../slack/fake-slack.js';
 import { startHarness } from '../slack/harness.js';
 import type { Harness } from '../slack/harness.js';
 import { mcpInitialize, postMcp } from '../helpers/mcp-raw.js';
+import { makeMcpToken } from '../helpers/mcp-token.js';
 
 const BURST = 3;
 const SLOW_DOWN = /Slow down: too many requests from you\. Try again in (\d+) seconds?\./;
@@ -164,19 +164,8 @@ describe('rate limits and body sizes through serve', () => {
   });
 
   describe('MCP over HTTP (per member a token acts for)', () => {
-    async function makeToken(name: string, owner = 'U01RATE'): Promise<string> {
-      const token = generateToken();
-      const outcome = await h.deps.store.createApiToken({
-        name,
-        role: 'requester',
-        tokenHash: hashToken(token),
-        createdBy: 'local',
-        owner,
-        now: new Date(),
-      });
-      expect(outcome.status).toBe('created');
-      return token;
-    }
+    const makeToken = (name: string, owner = 'U01RATE') =>
+      makeMcpToken(h.deps.store, name, 'requester', owner);
 
     const post = (token: string, body: unknown, session?: string) =>
       postMcp(base, token, body, session);
@@ -276,14 +265,7 @@ describe('rate limits and body sizes through serve', () => {
     });
 
     it('refuses an MCP request over 1 MB with 413, even with a valid token', async () => {
-      const token = generateToken();
-      await h.deps.store.createApiToken({
-        name: 'big-bodies',
-        role: 'reader',
-        tokenHash: hashToken(token),
-        createdBy: 'local',
-        now: new Date(),
-      });
+      const token = await makeMcpToken(h.deps.store, 'big-bodies', 'reader');
       const res = await fetch(`${base}/mcp`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -307,14 +289,7 @@ describe('rate limits and body sizes through serve', () => {
     });
 
     it('refuses a chunked MCP body over 4 MiB (no Content-Length), and keeps serving', async () => {
-      const token = generateToken();
-      await h.deps.store.createApiToken({
-        name: 'chunked-bodies',
-        role: 'reader',
-        tokenHash: hashToken(token),
-        createdBy: 'local',
-        now: new Date(),
-      });
+      const token = await makeMcpToken(h.deps.store, 'chunked-bodies', 'reader');
       const res = await fetch(`${base}/mcp`, {
         method: 'POST',
         headers: {
@@ -483,15 +458,7 @@ describe.skipIf(!TEST_DATABASE_URL)('serve on PostgreSQL counts in the database'
     const answer = (await over.json()) as { text: string };
     expect(answer.text).toMatch(SLOW_DOWN);
 
-    const token = generateToken();
-    await store.createApiToken({
-      name: 'pg-bot',
-      role: 'requester',
-      tokenHash: hashToken(token),
-      createdBy: 'local',
-      owner: 'U01RATE',
-      now: new Date(),
-    });
+    const token = await makeMcpToken(store, 'pg-bot', 'requester', 'U01RATE');
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await postMcp(server.url, token, mcpInitialize('rate-limit-test'));

@@ -26,7 +26,6 @@ import type { Store } from '../../src/core/ports.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { freshSupabase } from '../helpers/postgrest-fake.js';
-import { generateToken, hashToken } from '../../src/mcp/tokens.js';
 import {
   createTestDatabase,
   freshPglite,
@@ -45,6 +44,7 @@ import {
 } from '../slack/fake-slack.js';
 import type { FakeSlack } from '../slack/fake-slack.js';
 import { mcpInitialize, postMcp } from '../helpers/mcp-raw.js';
+import { makeMcpToken } from '../helpers/mcp-token.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -193,44 +193,77 @@ async function startReplica(env: Record<string, string>): Promise<Replica> {
   };
 }
 
-describe.skipIf(!TEST_DATABASE_URL)('two serve replicas on one PostgreSQL', () => {
-  let db: { url: string; drop(): Promise<void> };
-  let fake: FakeSlack;
-  let dataDir: string;
+interface Replicas {
+  fake: FakeSlack;
+  /** The sandbox carrier's state folder, which both replicas share. */
+  dataDir: string;
+  replicas: Replica[];
+  /** A store on the replicas' database, to look at what they did. */
+  store: SqlStore;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two replicas on a new migrated PostgreSQL database, one sandbox state folder (like a real
+ * carrier account, both share it) and a fake Slack; `env` is added to what each is started with.
+ */
+async function startReplicas(dirPrefix: string, env: Record<string, string>): Promise<Replicas> {
+  let db: { url: string; drop(): Promise<void> } | undefined;
+  let fake: FakeSlack | undefined;
+  let dataDir: string | undefined;
   const replicas: Replica[] = [];
-  let store: SqlStore;
-
-  beforeAll(async () => {
-    db = await freshDatabase();
-    fake = await startFakeSlack();
-    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-replicas-'));
-    const env = {
-      DATABASE_URL: db.url,
-      // The sandbox carrier's pretend account lives here; both replicas share it, like a real one.
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_APPROVERS: APPROVERS.join(','),
-      // 0.4 minutes: long enough for the approvals, short enough to expire before the first
-      // expiry run (30 s after start).
-      SWITCHBOARD_REQUEST_TTL_MINUTES: '0.4',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fake.apiUrl,
-      SLACK_APPROVAL_CHANNEL: 'C0APPROVALS',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'debug',
-    };
-    replicas.push(await startReplica(env));
-    replicas.push(await startReplica(env));
-    store = await openPostgresStore({ url: db.url, max: 2, skipMigrate: true });
-  }, 90_000);
-
-  afterAll(async () => {
+  let store: SqlStore | undefined;
+  const stop = async () => {
     await Promise.allSettled(replicas.map((replica) => replica.stop()));
     await store?.close();
     await fake?.close();
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    db = await freshDatabase();
+    fake = await startFakeSlack();
+    dataDir = mkdtempSync(join(tmpdir(), dirPrefix));
+    const replicaEnv = {
+      DATABASE_URL: db.url,
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ...env,
+    };
+    replicas.push(await startReplica(replicaEnv));
+    replicas.push(await startReplica(replicaEnv));
+    store = await openPostgresStore({ url: db.url, max: 2, skipMigrate: true });
+    return { fake, dataDir, replicas, store, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+describe.skipIf(!TEST_DATABASE_URL)('two serve replicas on one PostgreSQL', () => {
+  let fake: FakeSlack;
+  let dataDir: string;
+  let replicas: Replica[];
+  let store: SqlStore;
+  let stop: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    ({ fake, dataDir, replicas, store, stop } = await startReplicas('switchboard-replicas-', {
+      SWITCHBOARD_APPROVERS: APPROVERS.join(','),
+      // 0.4 minutes: long enough for the approvals, short enough to expire before the first
+      // expiry run (30 s after start).
+      SWITCHBOARD_REQUEST_TTL_MINUTES: '0.4',
+      SLACK_APPROVAL_CHANNEL: 'C0APPROVALS',
+      LOG_LEVEL: 'debug',
+    }));
+  }, 90_000);
+
+  afterAll(async () => {
+    await stop?.();
   });
 
   const jobRuns = (job: string) =>
@@ -339,55 +372,28 @@ describe.skipIf(!TEST_DATABASE_URL)(
   'rate limits shared by two serve replicas on one PostgreSQL',
   () => {
     const BURST = 3;
-    let db: { url: string; drop(): Promise<void> };
     let fake: FakeSlack;
-    let dataDir: string;
-    const replicas: Replica[] = [];
+    let replicas: Replica[];
     let store: SqlStore;
+    let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      db = await freshDatabase();
-      fake = await startFakeSlack();
-      dataDir = mkdtempSync(join(tmpdir(), 'switchboard-replicas-rates-'));
-      const env = {
-        DATABASE_URL: db.url,
-        SWITCHBOARD_DATA_DIR: dataDir,
+      ({ fake, replicas, store, stop } = await startReplicas('switchboard-replicas-rates-', {
         // One call a minute after a burst of three: nothing refills while the test runs.
         SWITCHBOARD_RATE_LIMIT_PER_MINUTE: '1',
         SWITCHBOARD_RATE_LIMIT_BURST: String(BURST),
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: fake.apiUrl,
-        HOST: '127.0.0.1',
-        PORT: '0',
-      };
-      replicas.push(await startReplica(env));
-      replicas.push(await startReplica(env));
-      store = await openPostgresStore({ url: db.url, max: 2, skipMigrate: true });
+      }));
     }, 90_000);
 
     afterAll(async () => {
-      await Promise.allSettled(replicas.map((replica) => replica.stop()));
-      await store?.close();
-      await fake?.close();
-      await db?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await stop?.();
     });
 
     const initialize = (replica: Replica, token: string) =>
       postMcp(replica.url, token, mcpInitialize('replicas-test'));
 
     it("an MCP token's calls over both replicas are limited together", async () => {
-      const token = generateToken();
-      const created = await store.createApiToken({
-        name: 'shared-bot',
-        role: 'requester',
-        tokenHash: hashToken(token),
-        createdBy: 'local',
-        owner: 'U01RATE',
-        now: new Date(),
-      });
-      expect(created.status).toBe('created');
+      const token = await makeMcpToken(store, 'shared-bot', 'requester', 'U01RATE');
       const [a, b] = [replicas[0]!, replicas[1]!];
       // The burst, spread over both replicas: A, B, A.
       for (const replica of [a, b, a]) {

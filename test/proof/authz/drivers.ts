@@ -9,7 +9,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../../src/app.js';
-import { main } from '../../../src/cli/main.js';
 import { runCommand } from '../../../src/core/command.js';
 import type { BuyResult } from '../../../src/core/commands/buy.js';
 import { buy, claim, link } from '../../../src/core/commands/index.js';
@@ -18,6 +17,7 @@ import type { Actor } from '../../../src/core/types.js';
 import { stdioActor } from '../../../src/mcp/mcp-cli.js';
 import { tokenActor } from '../../../src/mcp/tokens.js';
 import { ACTIONS } from '../../../src/slack/registry.js';
+import { runCli } from '../../helpers/cli-in-process.js';
 import type { TestDeps } from '../../helpers/deps.js';
 import { connectInMemory, textOf as mcpText } from '../../mcp/helpers.js';
 import type { Connected } from '../../mcp/helpers.js';
@@ -433,18 +433,7 @@ function cliArgs(command: Command, fx: Fixture): string[] {
 }
 
 /** Runs the CLI in process on `app` (left open: main closes the app it is given). */
-export async function cli(app: App, argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    env: {},
-    isTTY: false,
-    openApp: async () => ({ ...app, close: async () => undefined }),
-  });
-  return { code, stdout, stderr };
-}
+export const cli = runCli;
 
 export function cliDriver(app: App) {
   return async (command: Command, fx: Fixture, user: string): Promise<Observed> => {
