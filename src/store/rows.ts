@@ -3,8 +3,10 @@
  * text) to the domain types. Every read and every function result goes through here, so every
  * driver yields the same objects.
  */
+import { CoreError } from '../core/errors.js';
 import type {
   AuditEvent,
+  AvailableNumber,
   CarrierName,
   Feature,
   Member,
@@ -23,9 +25,12 @@ import type {
 import type {
   ApiToken,
   ApiTokenRole,
+  CreateApiTokenOutcome,
   NumberTotal,
   OwnedNumber,
+  RevokeApiTokenOutcome,
   SlackMessageRef,
+  SyncBatchCounts,
 } from '../core/ports.js';
 
 export type Row = Record<string, unknown>;
@@ -208,6 +213,25 @@ export function toSyncRun(row: Row): SyncRun {
   };
 }
 
+/** sync_batch's outcome as counts; any status but ok means the run was ended meanwhile. */
+export function toSyncBatchCounts(runId: string, outcome: Outcome): SyncBatchCounts {
+  if (outcome.status !== 'ok')
+    throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
+  return {
+    seen: Number(outcome.seen),
+    new: Number(outcome.new),
+    updated: Number(outcome.updated),
+    unchanged: Number(outcome.unchanged),
+  };
+}
+
+/** sync_finish's outcome as the finished run; any status but succeeded, as toSyncBatchCounts. */
+export function toFinishedSyncRun(runId: string, outcome: Outcome): SyncRun {
+  if (outcome.status !== 'succeeded')
+    throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
+  return toSyncRun(outcome.run as Row);
+}
+
 export function toMember(row: Row): Member {
   return { id: str(row.id), displayName: strOrNull(row.display_name), roles: arr<Role>(row.roles) };
 }
@@ -226,6 +250,20 @@ export function fromOwned(row: OwnedNumber): Record<string, unknown> {
     monthly_cost: row.monthlyCost,
     upfront_cost: row.upfrontCost,
     currency: row.currency,
+  };
+}
+
+/** The number a carrier sold, as complete_purchase reads it (snake_case jsonb). */
+export function fromBoughtNumber(number: AvailableNumber & { carrierRef: string | null }): Row {
+  return {
+    e164: number.e164,
+    carrier_ref: number.carrierRef,
+    carrier_account: number.carrierAccount ?? null,
+    country: number.country,
+    region: number.region,
+    locality: number.locality,
+    number_type: number.numberType,
+    features: number.features,
   };
 }
 
@@ -262,8 +300,12 @@ export function toSlackMessageRef(row: Row): SlackMessageRef {
   };
 }
 
+/** list_stale_slack_messages' rows: a message ref with its request nested. */
+export function toStaleSlackMessage(row: Row): SlackMessageRef & { request: PurchaseRequest } {
+  return { ...toSlackMessageRef(row), request: toRequest(row.request as Row) };
+}
+
 export function toApiToken(row: Row): ApiToken {
-  const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
   return {
     id: Number(row.id),
     name: String(row.name),
@@ -275,4 +317,24 @@ export function toApiToken(row: Row): ApiToken {
     revokedAt: dateOrNull(row.revoked_at),
     lastUsedAt: dateOrNull(row.last_used_at),
   };
+}
+
+export function toCreateApiTokenOutcome(outcome: Outcome): CreateApiTokenOutcome {
+  return {
+    status: outcome.status,
+    token: toApiToken(outcome.token as Row),
+  } as CreateApiTokenOutcome;
+}
+
+export function toRevokeApiTokenOutcome(outcome: Outcome): RevokeApiTokenOutcome {
+  if (outcome.status === 'not-found') return { status: 'not-found' };
+  return {
+    status: outcome.status,
+    token: toApiToken(outcome.token as Row),
+  } as RevokeApiTokenOutcome;
+}
+
+/** find_api_token's outcome: the live token with that hash, or null. */
+export function toFoundApiToken(outcome: Outcome): ApiToken | null {
+  return outcome.status === 'found' ? toApiToken(outcome.token as Row) : null;
 }

@@ -53,6 +53,7 @@ import type { SqlExecutor } from './sql.js';
 import type { Outcome, Row } from './rows.js';
 import {
   fromAudit,
+  fromBoughtNumber,
   fromOwned,
   toNumberTotal,
   fromQuote,
@@ -64,12 +65,24 @@ import {
   toSyncRun,
   mapOutcome,
   toApiToken,
+  toCreateApiTokenOutcome,
+  toFinishedSyncRun,
+  toFoundApiToken,
+  toRevokeApiTokenOutcome,
   toSlackMessageRef,
+  toStaleSlackMessage,
+  toSyncBatchCounts,
 } from './rows.js';
 import type { RateLimitDecision } from '../core/rate-limit.js';
 
 const iso = (date: Date) => date.toISOString();
 const json = (value: unknown) => JSON.stringify(value);
+
+/** The row with its null values set to undefined, so that JSON.stringify leaves them out. */
+function withoutNulls(row: Row): Row {
+  for (const key in row) if (row[key] === null) row[key] = undefined;
+  return row;
+}
 
 /** switchboard.rate_take's answer (migration 020) as the core's decision; shared with supabase. */
 export function toRateLimitDecision(value: unknown): RateLimitDecision {
@@ -155,10 +168,7 @@ export class SqlStore implements Store {
         input.owner ?? null,
       ],
     );
-    return {
-      status: outcome.status,
-      token: toApiToken(outcome.token as Row),
-    } as CreateApiTokenOutcome;
+    return toCreateApiTokenOutcome(outcome);
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
@@ -171,16 +181,12 @@ export class SqlStore implements Store {
 
   async revokeApiToken(name: string, now: Date): Promise<RevokeApiTokenOutcome> {
     const outcome = await this.call('revoke_api_token', ['text', 'timestamptz'], [name, iso(now)]);
-    if (outcome.status === 'not-found') return { status: 'not-found' };
-    return {
-      status: outcome.status,
-      token: toApiToken(outcome.token as Row),
-    } as RevokeApiTokenOutcome;
+    return toRevokeApiTokenOutcome(outcome);
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<ApiToken | null> {
     const outcome = await this.call('find_api_token', ['text'], [tokenHash]);
-    return outcome.status === 'found' ? toApiToken(outcome.token as Row) : null;
+    return toFoundApiToken(outcome);
   }
 
   async touchApiToken(id: number, now: Date): Promise<void> {
@@ -340,20 +346,10 @@ export class SqlStore implements Store {
     orderRef: string | null,
     now: Date,
   ): Promise<CompleteOutcome> {
-    const payload = {
-      e164: number.e164,
-      carrier_ref: number.carrierRef,
-      carrier_account: number.carrierAccount ?? null,
-      country: number.country,
-      region: number.region,
-      locality: number.locality,
-      number_type: number.numberType,
-      features: number.features,
-    };
     const outcome = await this.call(
       'complete_purchase',
       ['text', 'jsonb', 'text', 'timestamptz'],
-      [id, json(payload), orderRef, iso(now)],
+      [id, json(fromBoughtNumber(number)), orderRef, iso(now)],
     );
     return mapOutcome(outcome) as unknown as CompleteOutcome;
   }
@@ -510,40 +506,18 @@ export class SqlStore implements Store {
   async syncBatch(runId: string, carrier: CarrierName, rows: SyncRow[]): Promise<SyncBatchCounts> {
     // Nulls are left out (undefined is not serialised): a missing key reads as null in
     // jsonb_to_recordset, and a smaller document is cheaper to pass and parse, PGlite above all.
-    const orUndefined = <T>(value: T | null) => value ?? undefined;
-    const payload = rows.map((row) => ({
-      e164: row.e164,
-      carrier_ref: orUndefined(row.carrierRef),
-      carrier_account: orUndefined(row.carrierAccount),
-      country: orUndefined(row.country),
-      region: orUndefined(row.region),
-      locality: orUndefined(row.locality),
-      number_type: row.numberType,
-      features: row.features,
-      monthly_cost: orUndefined(row.monthlyCost),
-      upfront_cost: orUndefined(row.upfrontCost),
-      currency: orUndefined(row.currency),
-    }));
+    const payload = rows.map((row) => withoutNulls(fromOwned(row)));
     const outcome = await this.call(
       'sync_batch',
       ['text', 'text', 'jsonb'],
       [runId, carrier, json(payload)],
     );
-    if (outcome.status !== 'ok')
-      throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
-    return {
-      seen: Number(outcome.seen),
-      new: Number(outcome.new),
-      updated: Number(outcome.updated),
-      unchanged: Number(outcome.unchanged),
-    };
+    return toSyncBatchCounts(runId, outcome);
   }
 
   async syncFinish(runId: string, now: Date): Promise<SyncRun> {
     const outcome = await this.call('sync_finish', ['text', 'timestamptz'], [runId, iso(now)]);
-    if (outcome.status !== 'succeeded')
-      throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
-    return toSyncRun(outcome.run as Row);
+    return toFinishedSyncRun(runId, outcome);
   }
 
   async syncFail(runId: string, error: string, now: Date): Promise<void> {
@@ -731,10 +705,7 @@ export class SqlStore implements Store {
       .catch((error: unknown) => {
         throw translate(error, 'list_stale_slack_messages');
       });
-    return (rows[0]?.r ?? []).map((row) => ({
-      ...toSlackMessageRef(row),
-      request: toRequest(row.request as Row),
-    }));
+    return (rows[0]?.r ?? []).map(toStaleSlackMessage);
   }
   // --- end Slack message refs ------------------------------------------------------------------
 }

@@ -59,6 +59,7 @@ import { CoreError } from '../core/errors.js';
 import type { Outcome, Row } from './rows.js';
 import {
   fromAudit,
+  fromBoughtNumber,
   fromOwned,
   fromQuote,
   toAudit,
@@ -70,7 +71,13 @@ import {
   toSyncRun,
   mapOutcome,
   toApiToken,
+  toCreateApiTokenOutcome,
+  toFinishedSyncRun,
+  toFoundApiToken,
+  toRevokeApiTokenOutcome,
   toSlackMessageRef,
+  toStaleSlackMessage,
+  toSyncBatchCounts,
 } from './rows.js';
 import type { SwitchboardDatabase } from './supabase-schema.js';
 import type { RateLimitDecision } from '../core/rate-limit.js';
@@ -316,16 +323,7 @@ export class SupabaseStore implements Store {
   ): Promise<CompleteOutcome> {
     const outcome = await this.outcome('complete_purchase', {
       p_id: id,
-      p_number: {
-        e164: number.e164,
-        carrier_ref: number.carrierRef,
-        carrier_account: number.carrierAccount ?? null,
-        country: number.country,
-        region: number.region,
-        locality: number.locality,
-        number_type: number.numberType,
-        features: number.features,
-      },
+      p_number: fromBoughtNumber(number),
       p_order_ref: orderRef,
       p_now: iso(now),
     });
@@ -491,35 +489,14 @@ export class SupabaseStore implements Store {
     const outcome = await this.outcome('sync_batch', {
       p_run_id: runId,
       p_carrier: carrier,
-      p_rows: rows.map((row) => ({
-        e164: row.e164,
-        carrier_ref: row.carrierRef,
-        carrier_account: row.carrierAccount,
-        country: row.country,
-        region: row.region,
-        locality: row.locality,
-        number_type: row.numberType,
-        features: row.features,
-        monthly_cost: row.monthlyCost,
-        upfront_cost: row.upfrontCost,
-        currency: row.currency,
-      })),
+      p_rows: rows.map(fromOwned),
     });
-    if (outcome.status !== 'ok')
-      throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
-    return {
-      seen: Number(outcome.seen),
-      new: Number(outcome.new),
-      updated: Number(outcome.updated),
-      unchanged: Number(outcome.unchanged),
-    };
+    return toSyncBatchCounts(runId, outcome);
   }
 
   async syncFinish(runId: string, now: Date): Promise<SyncRun> {
     const outcome = await this.outcome('sync_finish', { p_run_id: runId, p_now: iso(now) });
-    if (outcome.status !== 'succeeded')
-      throw new CoreError('CONFLICT', `Sync run ${runId} is no longer running.`);
-    return toSyncRun(outcome.run as Row);
+    return toFinishedSyncRun(runId, outcome);
   }
 
   async syncFail(runId: string, error: string, now: Date): Promise<void> {
@@ -615,10 +592,7 @@ export class SupabaseStore implements Store {
       p_now: iso(input.now),
       p_owner: input.owner ?? null,
     });
-    return {
-      status: outcome.status,
-      token: toApiToken(outcome.token as Row),
-    } as CreateApiTokenOutcome;
+    return toCreateApiTokenOutcome(outcome);
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
@@ -633,16 +607,12 @@ export class SupabaseStore implements Store {
 
   async revokeApiToken(name: string, now: Date): Promise<RevokeApiTokenOutcome> {
     const outcome = await this.outcome('revoke_api_token', { p_name: name, p_now: iso(now) });
-    if (outcome.status === 'not-found') return { status: 'not-found' };
-    return {
-      status: outcome.status,
-      token: toApiToken(outcome.token as Row),
-    } as RevokeApiTokenOutcome;
+    return toRevokeApiTokenOutcome(outcome);
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<ApiToken | null> {
     const outcome = await this.outcome('find_api_token', { p_token_hash: tokenHash });
-    return outcome.status === 'found' ? toApiToken(outcome.token as Row) : null;
+    return toFoundApiToken(outcome);
   }
 
   async touchApiToken(id: number, now: Date): Promise<void> {
@@ -723,10 +693,7 @@ export class SupabaseStore implements Store {
     limit: number,
   ): Promise<Array<SlackMessageRef & { request: PurchaseRequest }>> {
     const rows = (await this.rpc('list_stale_slack_messages', { p_limit: limit })) as Row[] | null;
-    return (rows ?? []).map((row) => ({
-      ...toSlackMessageRef(row),
-      request: toRequest(row.request as Row),
-    }));
+    return (rows ?? []).map(toStaleSlackMessage);
   }
 
   // --- Errors ----------------------------------------------------------------------------------
@@ -791,8 +758,6 @@ function safeHost(url: string): string {
     return 'SUPABASE_URL';
   }
 }
-
-// Same mappings as SqlStore's (module-private there); kept next to the calls that need them.
 
 /**
  * Opens the store and checks the database behind the API has every migration this build ships;
