@@ -23,6 +23,25 @@ interface Fn<Args, Returns> {
   Returns: Returns;
 }
 
+/**
+ * create_purchase_request's arguments. create_provision_request takes the same ones plus its own
+ * and hands them to create_purchase_request (migration 013), so the two lists change together. A
+ * type, not an interface: supabase-js wants function arguments assignable to a Record.
+ */
+type CreateRequestArgs = {
+  p_id: string;
+  p_requester: string;
+  p_surface: string;
+  p_quote_id: string;
+  p_area_code: string | null;
+  p_reason: string | null;
+  p_expires_at: Ts;
+  p_member_cap: number | null;
+  p_monthly_budget: number | null;
+  p_now: Ts;
+  p_on_behalf_of?: string | null;
+};
+
 export interface SwitchboardDatabase {
   switchboard: {
     Tables: {
@@ -83,38 +102,9 @@ export interface SwitchboardDatabase {
       touch_member: Fn<{ p_id: string; p_display_name: string | null }, undefined>;
       set_member_roles: Fn<{ p_id: string; p_roles: string[] }, Json>;
       save_quotes: Fn<{ p_quotes: Json }, undefined>;
-      create_purchase_request: Fn<
-        {
-          p_id: string;
-          p_requester: string;
-          p_surface: string;
-          p_quote_id: string;
-          p_area_code: string | null;
-          p_reason: string | null;
-          p_expires_at: Ts;
-          p_member_cap: number | null;
-          p_monthly_budget: number | null;
-          p_now: Ts;
-          p_on_behalf_of?: string | null;
-        },
-        Json
-      >;
+      create_purchase_request: Fn<CreateRequestArgs, Json>;
       create_provision_request: Fn<
-        {
-          p_id: string;
-          p_requester: string;
-          p_surface: string;
-          p_quote_id: string;
-          p_area_code: string | null;
-          p_reason: string | null;
-          p_expires_at: Ts;
-          p_member_cap: number | null;
-          p_monthly_budget: number | null;
-          p_now: Ts;
-          p_agent: string | null;
-          p_fallback: string | null;
-          p_on_behalf_of?: string | null;
-        },
+        CreateRequestArgs & { p_agent: string | null; p_fallback: string | null },
         Json
       >;
       set_request_link: Fn<
