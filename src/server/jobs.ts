@@ -83,58 +83,52 @@ export function startJobs(app: App, options: JobOptions): Jobs {
   // issue 7: one database lease per job, held for the job's interval; released on stop.
   const holder = leaseHolder();
   const lease = (ttlMs: number): JobLease => ({ store: app.deps.store, holder, ttlMs });
-  const ran = (job: string) => log.debug({ job, holder }, 'job run');
-
-  const expireNow = async (): Promise<number> => {
+  /** One run of job `name` on the replica holding its lease (for `everyMs`); 0 when skipped. */
+  const exclusive = async (
+    name: string,
+    everyMs: number,
+    job: () => Promise<number>,
+  ): Promise<number> => {
     const count = await runExclusive(
-      'expire-requests',
+      name,
       async () => {
-        ran('expire-requests');
-        const expired = await expireOverdue({ deps: app.deps });
-        if (expired.length > 0)
-          log.info({ requests: expired.map((r) => r.id) }, 'expired requests');
-        // Also catches requests expired or decided elsewhere (CLI, `requests`, another replica).
-        await options.refreshMessages?.();
-        return expired.length;
+        log.debug({ job: name, holder }, 'job run');
+        return job();
       },
-      lease(expiryMs),
+      lease(everyMs),
     );
     return count ?? 0;
   };
 
-  const reconcileNow = async (): Promise<number> => {
-    const resolved = await runExclusive(
-      'reconcile',
-      async () => {
-        ran('reconcile');
-        const done = await reconcile(app.deps);
-        if (done.length > 0) {
-          log.info({ requests: done.map((r) => r.id) }, 'reconciled purchases');
-          await options.refreshMessages?.();
-        }
-        return done.length;
-      },
-      lease(reconcileMs),
-    );
-    return resolved ?? 0;
-  };
+  const expireNow = (): Promise<number> =>
+    exclusive('expire-requests', expiryMs, async () => {
+      const expired = await expireOverdue({ deps: app.deps });
+      if (expired.length > 0) log.info({ requests: expired.map((r) => r.id) }, 'expired requests');
+      // Also catches requests expired or decided elsewhere (CLI, `requests`, another replica).
+      await options.refreshMessages?.();
+      return expired.length;
+    });
+
+  const reconcileNow = (): Promise<number> =>
+    exclusive('reconcile', reconcileMs, async () => {
+      const done = await reconcile(app.deps);
+      if (done.length > 0) {
+        log.info({ requests: done.map((r) => r.id) }, 'reconciled purchases');
+        await options.refreshMessages?.();
+      }
+      return done.length;
+    });
 
   const announceMs = options.announceIntervalMs ?? 5_000;
   const announceNow = async (): Promise<number> => {
     const announce = options.announceRequests;
     if (!announce) return 0;
-    const count = await runExclusive(
-      'announce-requests',
-      async () => {
-        ran('announce-requests');
-        const posted = await announce();
-        if (posted > 0)
-          log.info({ posted }, 'posted approval messages for requests made outside Slack');
-        return posted;
-      },
-      lease(announceMs),
-    );
-    return count ?? 0;
+    return exclusive('announce-requests', announceMs, async () => {
+      const posted = await announce();
+      if (posted > 0)
+        log.info({ posted }, 'posted approval messages for requests made outside Slack');
+      return posted;
+    });
   };
 
   // Shared rate limits (020): the buckets table keeps only identities active lately.
@@ -142,46 +136,35 @@ export function startJobs(app: App, options: JobOptions): Jobs {
   const forgetRateBucketsNow = async (): Promise<number> => {
     const forget = options.forgetRateBuckets;
     if (!forget) return 0;
-    const count = await runExclusive(
-      'forget-rate-buckets',
-      async () => {
-        ran('forget-rate-buckets');
-        const forgotten = await forget();
-        if (forgotten > 0) log.debug({ forgotten }, 'forgot idle rate-limit buckets');
-        return forgotten;
-      },
-      lease(forgetMs),
-    );
-    return count ?? 0;
+    return exclusive('forget-rate-buckets', forgetMs, async () => {
+      const forgotten = await forget();
+      if (forgotten > 0) log.debug({ forgotten }, 'forgot idle rate-limit buckets');
+      return forgotten;
+    });
   };
 
   /** Runs a job, then schedules the next run after it ends (runs never overlap). */
   const loop = (name: string, job: () => Promise<unknown>, everyMs: number, now: boolean) => {
-    const tick = () => {
-      if (stopped) return;
-      const run = job()
-        .catch((error: unknown) => log.error({ err: error, job: name }, 'job failed'))
-        .finally(() => {
-          running.delete(run);
-          if (stopped) return;
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            tick();
-          }, everyMs);
-          timer.unref();
-          timers.add(timer);
-        });
-      running.add(run);
-    };
-    if (now) tick();
-    else {
+    const later = () => {
       const timer = setTimeout(() => {
         timers.delete(timer);
         tick();
       }, everyMs);
       timer.unref();
       timers.add(timer);
-    }
+    };
+    const tick = () => {
+      if (stopped) return;
+      const run = job()
+        .catch((error: unknown) => log.error({ err: error, job: name }, 'job failed'))
+        .finally(() => {
+          running.delete(run);
+          if (!stopped) later();
+        });
+      running.add(run);
+    };
+    if (now) tick();
+    else later();
   };
 
   loop('reconcile', reconcileNow, reconcileMs, true);
