@@ -214,6 +214,14 @@ export type BuyOut = z.output<typeof BuyOut>;
 const NumberResultOut = (flag: string, describe: string) =>
   z.object({ number: NumberOut, [flag]: z.boolean().describe(describe) });
 
+/** The view that goes with NumberResultOut: the number as NumberOut, the flags as they are. */
+const numberResultView =
+  (...flags: string[]) =>
+  (raw: unknown): Record<string, unknown> => {
+    const r = raw as { number: NumberRecord } & Record<string, unknown>;
+    return { number: numberView(r.number), ...Object.fromEntries(flags.map((f) => [f, r[f]])) };
+  };
+
 const ListOut = z.object({
   scope: z.enum(['mine', 'pool', 'all']),
   count: z.number(),
@@ -373,10 +381,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         openWorldHint: false,
       },
       output: NumberResultOut('alreadyYours', 'True when the number was already yours'),
-      view(raw) {
-        const r = raw as { number: NumberRecord; alreadyYours: boolean };
-        return { number: numberView(r.number), alreadyYours: r.alreadyYours };
-      },
+      view: numberResultView('alreadyYours'),
       text(raw) {
         const v = raw as { number: NumberOut; alreadyYours: boolean };
         return `${v.alreadyYours ? 'Already yours' : 'Claimed'}: ${numberLine(v.number)}`;
@@ -399,10 +404,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           .boolean()
           .describe('True when the carrier no longer had the number, so it was only recorded'),
       }),
-      view(raw) {
-        const r = raw as { number: NumberRecord; unlinked: boolean; goneAlready: boolean };
-        return { number: numberView(r.number), unlinked: r.unlinked, goneAlready: r.goneAlready };
-      },
+      view: numberResultView('unlinked', 'goneAlready'),
       text(raw) {
         const v = raw as { number: NumberOut; unlinked: boolean; goneAlready: boolean };
         const unlinked = v.unlinked ? ' (unlinked from its agent first)' : '';
@@ -424,10 +426,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         openWorldHint: true,
       },
       output: NumberResultOut('changed', 'False when it was already linked to that agent'),
-      view(raw) {
-        const r = raw as { number: NumberRecord; changed: boolean };
-        return { number: numberView(r.number), changed: r.changed };
-      },
+      view: numberResultView('changed'),
       text(raw) {
         const v = raw as { number: NumberOut; changed: boolean };
         return `${v.changed ? 'Linked' : 'Already linked'}: ${v.number.number} to ${v.number.agent}.`;
@@ -446,10 +445,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         openWorldHint: true,
       },
       output: NumberResultOut('changed', 'False when it was not linked'),
-      view(raw) {
-        const r = raw as { number: NumberRecord; changed: boolean };
-        return { number: numberView(r.number), changed: r.changed };
-      },
+      view: numberResultView('changed'),
       text(raw) {
         const v = raw as { number: NumberOut; changed: boolean };
         return v.changed ? `Unlinked ${v.number.number}.` : `${v.number.number} was not linked.`;
