@@ -4,7 +4,13 @@
  * non-approver (private, message unchanged), approve, deny with a reason in a modal, expiry, and
  * twenty simultaneous Approve clicks making one purchase.
  */
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/core/command.js';
+import { approve as approveCommand, buy } from '../../src/core/commands/index.js';
+import type { Actor } from '../../src/core/types.js';
+import type { JobOptions } from '../../src/server/jobs.js';
+import { startJobs } from '../../src/server/jobs.js';
 import { checkBlocks, checkView } from '../../src/slack/views/limits.js';
 import type { FakeSlack } from './fake-slack.js';
 import {
@@ -40,11 +46,33 @@ async function requestNumber(h: Harness, id = 'buy') {
     () => h.fake.callsTo('chat.postMessage').find((c) => textOf(c.args.blocks).includes(requestId)),
     'the approval message',
   );
-  // The message ref is saved right after Slack answers the post.
-  for (let i = 0; i < 200 && (await h.deps.store.listSlackMessages(requestId)).length === 0; i++)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  await messageSaved(h, requestId);
   return { requestId, post, reply };
 }
+
+/** Waits for the approval message ref, saved right after Slack answers the post. */
+async function messageSaved(h: Harness, requestId: string): Promise<void> {
+  for (let i = 0; i < 200 && (await h.deps.store.listSlackMessages(requestId)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** `buy 415` run straight through the core by `requester` (the CLI, MCP, or Slack's command). */
+const buyDirectly = (h: Harness, requester: Actor, reason: string) =>
+  runCommand(h.deps, buy, requester, { target: '415', reason });
+
+/** `approver` approves `requestId` outside Slack: the core's approve, run as the CLI does. */
+const approveInCli = (h: Harness, approver: string, requestId: string) =>
+  runCommand(h.deps, approveCommand, { id: approver, surface: 'cli' }, { id: requestId });
+
+/** The server's jobs, their timers an hour off: the test runs them itself. */
+const jobsRunByHand = (h: Harness, options: Partial<JobOptions> = {}) =>
+  startJobs(h.app, {
+    logger: pino({ level: 'silent' }),
+    expiryIntervalMs: 3_600_000,
+    reconcileIntervalMs: 3_600_000,
+    refreshMessages: () => h.server.slack!.messages.refreshStale(),
+    ...options,
+  });
 
 const approve = (h: Harness, user: string, requestId: string, id: string) =>
   postSigned(
@@ -223,14 +251,7 @@ describe('Slack approvals', () => {
     const request = await h.deps.store.getRequest(requestId);
     h.deps.setNow(new Date((request?.expiresAt.getTime() ?? 0) + 1000));
     // The job the server runs every ~30 s, run once now.
-    const { startJobs } = await import('../../src/server/jobs.js');
-    const pino = (await import('pino')).default;
-    const jobs = startJobs(h.app, {
-      logger: pino({ level: 'silent' }),
-      expiryIntervalMs: 3_600_000,
-      reconcileIntervalMs: 3_600_000,
-      refreshMessages: () => h!.server.slack!.messages.refreshStale(),
-    });
+    const jobs = jobsRunByHand(h);
     expect(await jobs.expireNow()).toBe(1);
     await jobs.stop();
     const update = h.fake
@@ -250,24 +271,15 @@ describe('Slack approvals', () => {
 
   it('a request made in the CLI or over MCP is posted to the approvers once, and updated when decided there', async () => {
     h = await startHarness();
-    const { runCommand } = await import('../../src/core/command.js');
-    const { buy, approve: approveCommand } = await import('../../src/core/commands/index.js');
-    const made = await runCommand(
-      h.deps,
-      buy,
+    const made = await buyDirectly(
+      h,
       { id: 'mcp:assistant', surface: 'mcp' },
-      { target: '415', reason: 'Requested by an assistant' },
+      'Requested by an assistant',
     );
     const requestId = made.request.id;
-    const { startJobs } = await import('../../src/server/jobs.js');
-    const pino = (await import('pino')).default;
-    const jobs = startJobs(h.app, {
-      logger: pino({ level: 'silent' }),
-      expiryIntervalMs: 3_600_000,
-      reconcileIntervalMs: 3_600_000,
+    const jobs = jobsRunByHand(h, {
       announceIntervalMs: 3_600_000,
       announceRequests: () => h!.server.slack!.messages.announcePending(),
-      refreshMessages: () => h!.server.slack!.messages.refreshStale(),
     });
     try {
       await jobs.announceNow();
@@ -276,13 +288,7 @@ describe('Slack approvals', () => {
           .callsTo('chat.postMessage')
           .filter((c) => textOf(c.args.blocks).includes(requestId));
       await eventually(() => (posts().length > 0 ? posts() : undefined), 'the approval message');
-      // The message ref is saved right after Slack answers the post.
-      for (
-        let i = 0;
-        i < 200 && (await h.deps.store.listSlackMessages(requestId)).length === 0;
-        i++
-      )
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await messageSaved(h, requestId);
       expect(posts()[0]?.args.channel).toBe('C0APPROVALS');
       expect(textOf(posts()[0]?.args.blocks)).toContain('mcp:assistant');
       // Announced once: neither the job nor the listener's path posts it again.
@@ -290,7 +296,7 @@ describe('Slack approvals', () => {
       expect(await h.server.slack!.messages.post(made.request)).toBe(0);
       expect(posts()).toHaveLength(1);
       // Approved in the CLI: the Slack message is redrawn, the buttons go.
-      await runCommand(h.deps, approveCommand, { id: 'U01BOB', surface: 'cli' }, { id: requestId });
+      await approveInCli(h, 'U01BOB', requestId);
       await jobs.expireNow();
       const update = await eventually(
         () => h!.fake.callsTo('chat.update').find((c) => textOf(c.args.blocks).includes(requestId)),
@@ -306,14 +312,7 @@ describe('Slack approvals', () => {
 
   it('an approval message Slack refused is tried again, not lost', async () => {
     h = await startHarness();
-    const { runCommand } = await import('../../src/core/command.js');
-    const { buy } = await import('../../src/core/commands/index.js');
-    const made = await runCommand(
-      h.deps,
-      buy,
-      { id: 'U01ALICE', surface: 'cli' },
-      { target: '415', reason: 'Support line' },
-    );
+    const made = await buyDirectly(h, { id: 'U01ALICE', surface: 'cli' }, 'Support line');
     const messages = h.server.slack!.messages;
     h.fake.failing.add('chat.postMessage'); // e.g. the bot is not in the approval channel yet
     expect(await messages.announcePending()).toBe(0);
@@ -432,21 +431,14 @@ describe('Slack: outcomes no approval message carries', () => {
       env: { SLACK_APPROVAL_CHANNEL: '' },
       policy: { approvers: ['local'] },
     });
-    const { runCommand } = await import('../../src/core/command.js');
-    const { buy, approve: approveCommand } = await import('../../src/core/commands/index.js');
-    const made = await runCommand(
-      h.deps,
-      buy,
-      { id: 'U01ALICE', surface: 'slack' },
-      { target: '415', reason: 'support line' },
-    );
+    const made = await buyDirectly(h, { id: 'U01ALICE', surface: 'slack' }, 'support line');
     const requestId = made.request.id;
     // Nobody in Slack to ask: no approval message, so none will be redrawn.
     expect(await h.server.slack!.messages.post(made.request)).toBe(0);
     expect(await h.deps.store.listSlackMessages(requestId)).toEqual([]);
     expect(await h.server.slack!.messages.noticeOutcomes()).toBe(0); // still pending
 
-    await runCommand(h.deps, approveCommand, { id: 'local', surface: 'cli' }, { id: requestId });
+    await approveInCli(h, 'local', requestId);
     expect(await h.server.slack!.messages.noticeOutcomes()).toBe(1);
     const dms = () =>
       h!.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DU01ALICE');
@@ -461,18 +453,11 @@ describe('Slack: outcomes no approval message carries', () => {
 
   it('a CLI decision landing while the approval message is still being posted is told once, not twice', async () => {
     h = await startHarness();
-    const { runCommand } = await import('../../src/core/command.js');
-    const { buy, approve: approveCommand } = await import('../../src/core/commands/index.js');
-    const made = await runCommand(
-      h.deps,
-      buy,
-      { id: 'U01ALICE', surface: 'slack' },
-      { target: '415', reason: 'support line' },
-    );
+    const made = await buyDirectly(h, { id: 'U01ALICE', surface: 'slack' }, 'support line');
     const requestId = made.request.id;
     // The approver decides in the CLI before the approval message is saved: for that moment no
     // message carries the request, so the notice job tells Alice.
-    await runCommand(h.deps, approveCommand, { id: 'U01BOB', surface: 'cli' }, { id: requestId });
+    await approveInCli(h, 'U01BOB', requestId);
     expect(await h.server.slack!.messages.noticeOutcomes()).toBe(1);
     // Then the slow post finishes, with the request as it was, and redraws it as it is now.
     expect(await h.server.slack!.messages.post(made.request)).toBeGreaterThan(0);
