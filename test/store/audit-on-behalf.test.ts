@@ -13,7 +13,7 @@ import { loadMigrations } from '../../src/store/migrate.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { STORES } from '../helpers/stores.js';
-import { minutesLater } from '../helpers/fixtures.js';
+import { auditEvent, minutesLater } from '../helpers/fixtures.js';
 
 const dbOf = (store: SqlStore) => (store as unknown as { db: SqlExecutor }).db;
 
@@ -22,23 +22,12 @@ const event = (
   actor: string,
   command: string,
   extra: Partial<AuditEvent> = {},
-): AuditEvent => ({
-  at: minutesLater(minute),
-  actor,
-  surface: actor.startsWith('mcp:') ? 'mcp' : 'cli',
-  command,
-  target: null,
-  outcome: 'ok',
-  errorCode: null,
-  message: null,
-  monthlyCost: null,
-  upfrontCost: null,
-  currency: null,
-  requestId: null,
-  durationMs: 1,
-  detail: null,
-  ...extra,
-});
+): AuditEvent =>
+  auditEvent(actor, command, {
+    at: minutesLater(minute),
+    surface: actor.startsWith('mcp:') ? 'mcp' : 'cli',
+    ...extra,
+  });
 
 const A = '+14155550101';
 const B = '+14155550102';

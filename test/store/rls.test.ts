@@ -10,11 +10,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
+import { auditEvent, minutesLater, sandboxQuote, syncRow, TEST_NOW } from '../helpers/fixtures.js';
 import { freshPglite, freshPostgres, TEST_DATABASE_URL } from '../helpers/stores.js';
 
 // Now, to the minute: the database compares some times with its own clock.
-const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-const LATER = new Date(NOW.getTime() + 60 * 60_000);
+const NOW = TEST_NOW;
+const LATER = minutesLater(60);
 
 // Supabase auth user ids (the JWT's `sub`).
 const ALICE = '11111111-1111-4111-8111-111111111111';
@@ -92,23 +93,7 @@ async function seed(store: SqlStore) {
     ['U01CAROL', CAROL],
   ])
     await db.query('select switchboard.link_auth_user($1, $2::uuid)', [member, sub]);
-  const quote = (id: string, e164: string) => ({
-    id,
-    e164,
-    carrier: 'sandbox' as const,
-    carrierAccount: null,
-    country: 'US',
-    region: 'CA',
-    locality: 'San Francisco',
-    numberType: 'local' as const,
-    features: ['voice' as const],
-    monthlyCost: 1,
-    upfrontCost: 1,
-    currency: 'USD',
-    sandbox: true,
-    createdAt: NOW,
-    expiresAt: LATER,
-  });
+  const quote = (id: string, e164: string) => sandboxQuote(id, e164, { expiresAt: LATER });
   await store.saveQuotes([
     quote('Q-A1', '+14155550101'),
     quote('Q-A2', '+14155550102'),
@@ -139,19 +124,7 @@ async function seed(store: SqlStore) {
   });
   await store.decideRequest('R-ALICE-TOKEN', 'U01BOB', false, 'no', NOW);
 
-  const row = (e164: string) => ({
-    e164,
-    carrierRef: null,
-    carrierAccount: null,
-    country: 'US',
-    region: 'CA',
-    locality: 'San Francisco',
-    numberType: 'local' as const,
-    features: ['voice' as const],
-    monthlyCost: 1,
-    upfrontCost: 1,
-    currency: 'USD',
-  });
+  const row = (e164: string) => syncRow(e164, { carrierRef: null });
   await store.syncBegin('S-1', 'sandbox', 'local', NOW);
   await store.syncBatch('S-1', 'sandbox', [
     row('+12125550100'),
@@ -162,25 +135,9 @@ async function seed(store: SqlStore) {
   await store.claimNumber('+12125550101', 'U01ALICE', null);
   await store.claimNumber('+12125550102', 'U01CAROL', null);
 
-  const event = (actor: string, command: string) => ({
-    at: NOW,
-    actor,
-    surface: 'cli' as const,
-    command,
-    target: null,
-    outcome: 'ok' as const,
-    errorCode: null,
-    message: null,
-    monthlyCost: null,
-    upfrontCost: null,
-    currency: null,
-    requestId: null,
-    durationMs: 1,
-    detail: null,
-  });
-  await store.recordAudit(event('U01ALICE', 'claim'));
-  await store.recordAudit(event('U01CAROL', 'claim'));
-  await store.recordAudit(event('U01BOB', 'deny'));
+  await store.recordAudit(auditEvent('U01ALICE', 'claim'));
+  await store.recordAudit(auditEvent('U01CAROL', 'claim'));
+  await store.recordAudit(auditEvent('U01BOB', 'deny'));
   await store.tryLease('job:expire', 'replica-1', 60_000);
 }
 

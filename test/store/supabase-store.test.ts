@@ -19,7 +19,7 @@ import { listenLocal } from '../helpers/local-http.js';
 import { fakeSupabaseKey, freshSupabase, startPostgrestFake } from '../helpers/postgrest-fake.js';
 import type { PostgrestFake } from '../helpers/postgrest-fake.js';
 import { freshPglite } from '../helpers/stores.js';
-import { sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
+import { auditEvent, sandboxQuote, TEST_NOW } from '../helpers/fixtures.js';
 
 // Now, to the minute: the database compares some times with its own clock.
 const NOW = TEST_NOW;
@@ -27,22 +27,7 @@ const SERVICE_KEY = fakeSupabaseKey('service_role');
 
 const quote = (id: string, e164: string) => sandboxQuote(id, e164, { monthlyCost: 1.15 });
 
-const event = (actor: string, target: string | null) => ({
-  at: NOW,
-  actor,
-  surface: 'cli' as const,
-  command: 'claim',
-  target,
-  outcome: 'ok' as const,
-  errorCode: null,
-  message: null,
-  monthlyCost: null,
-  upfrontCost: null,
-  currency: null,
-  requestId: null,
-  durationMs: 1,
-  detail: null,
-});
+const event = (actor: string, target: string | null) => auditEvent(actor, 'claim', { target });
 
 type Fakeful = SupabaseStore & { fake: PostgrestFake; db: SqlExecutor };
 
