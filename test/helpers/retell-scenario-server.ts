@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenLocal, readBody } from './local-http.js';
+import { faultQueue, listenLocal, readJsonRequest } from './local-http.js';
 
 export interface RetellScenarioAgent {
   agent_id: string;
@@ -74,7 +74,7 @@ export async function startRetellScenarioServer(
   const notFound = options.notFoundStatus ?? 422;
   const numbers = new Map((options.numbers ?? []).map((n) => [n.phone_number, structuredClone(n)]));
   const requests: RetellScenarioServer['requests'] = [];
-  const faults: Array<{ route: string; fault: RetellFault }> = [];
+  const faults = faultQueue<RetellFault>();
 
   const hasAgent = (id: string) => agents.some((a) => a.agent_id === id);
   const newest = () => {
@@ -109,11 +109,7 @@ export async function startRetellScenarioServer(
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
-    const path = url.pathname;
-    const raw = await readBody(req);
-    const body: Record<string, unknown> = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    const { method, path, body } = await readJsonRequest(req);
     requests.push({ method, path, body });
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, {
@@ -127,8 +123,7 @@ export async function startRetellScenarioServer(
     if (req.headers.authorization !== `Bearer ${apiKey}`)
       return error(401, 'API key is missing or invalid.');
 
-    const faultIndex = faults.findIndex(({ route }) => `${method} ${path}`.startsWith(route));
-    const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0]!.fault : undefined;
+    const fault = faults.take(method, path);
     const answer = (status: number, payload?: unknown) => {
       if (!fault) return send(status, payload);
       const headers: Record<string, string> = fault.retryAfter
@@ -221,7 +216,7 @@ export async function startRetellScenarioServer(
     url: http.url,
     numbers,
     requests,
-    failNext: (route, fault) => void faults.push({ route, fault }),
+    failNext: faults.add,
     close: http.close,
   };
 }

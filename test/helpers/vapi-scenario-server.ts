@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenLocal, readBody } from './local-http.js';
+import { faultQueue, listenLocal, readJsonRequest } from './local-http.js';
 
 export interface VapiScenarioAssistant {
   id: string;
@@ -75,14 +75,10 @@ export async function startVapiScenarioServer(
   const assistants = options.assistants ?? DEFAULT_VAPI_ASSISTANTS;
   const numbers = new Map((options.numbers ?? []).map((n) => [n.id, structuredClone(n)]));
   const requests: VapiScenarioServer['requests'] = [];
-  const faults: Array<{ route: string; fault: VapiFault }> = [];
+  const faults = faultQueue<VapiFault>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
-    const path = url.pathname;
-    const raw = await readBody(req);
-    const body: Record<string, unknown> = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    const { url, method, path, body } = await readJsonRequest(req);
     requests.push({ method, path, body });
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -97,8 +93,7 @@ export async function startVapiScenarioServer(
 
     if (req.headers.authorization !== `Bearer ${apiKey}`) return error(401, 'Unauthorized');
 
-    const faultIndex = faults.findIndex(({ route }) => `${method} ${path}`.startsWith(route));
-    const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0]!.fault : undefined;
+    const fault = faults.take(method, path);
     const answer = (status: number, payload: unknown) =>
       fault ? error(fault.status, `Injected failure ${fault.status}`) : send(status, payload);
     if (fault && !fault.afterCommit) return answer(0, null);
@@ -190,7 +185,7 @@ export async function startVapiScenarioServer(
     url: http.url,
     numbers,
     requests,
-    failNext: (route, fault) => void faults.push({ route, fault }),
+    failNext: faults.add,
     close: http.close,
   };
 }
