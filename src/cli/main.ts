@@ -44,15 +44,79 @@ const defaultIo = (): CliIo => ({
 
 const VERSION = '0.1.0';
 
-const OTHER_COMMANDS: Array<[string, string]> = [
-  ['serve', 'Run Slack, MCP over HTTP and a health check in one process'],
-  ['mcp', 'Serve the MCP tools over stdio, for an AI assistant'],
-  [
-    'token',
-    'Create, list or revoke MCP bearer tokens (admin): token create --name N --role reader|requester',
-  ],
-  ['migrate', 'Create or update the database schema (safe to run twice)'],
+/** Commands outside the core grammar: each has its own help, printed without starting it. */
+interface OtherCommand {
+  name: string;
+  summary: string;
+  usage: string[];
+  examples: string[];
+  notes: string[];
+}
+
+const OTHER_COMMANDS: OtherCommand[] = [
+  {
+    name: 'serve',
+    summary: 'Run Slack, MCP over HTTP and a health check in one process',
+    usage: ['serve'],
+    examples: ['switchboard serve', 'PORT=8080 switchboard serve'],
+    notes: [
+      'Listens on HOST:PORT (default 127.0.0.1:3000) until stopped (Ctrl-C or SIGTERM).',
+      'Slack, the carriers and the database come from the environment: README, Configuration.',
+    ],
+  },
+  {
+    name: 'mcp',
+    summary: 'Serve the MCP tools over stdio, for an AI assistant',
+    usage: ['mcp [--as <member id>]'],
+    examples: ['switchboard mcp', 'switchboard mcp --as U01ALICE'],
+    notes: [
+      'An AI assistant starts it and talks to it on stdin and stdout; logs go to stderr.',
+      'Without --as the assistant acts as the local operator, an admin; tools may request spending, never approve it.',
+    ],
+  },
+  {
+    name: 'token',
+    summary: 'Create, list or revoke MCP bearer tokens (admin)',
+    usage: [
+      'token create --name <name> --role reader|requester [--for <member id>]',
+      'token list',
+      'token revoke <name>',
+    ],
+    examples: [
+      'switchboard token create --name claude-desktop --role requester',
+      'switchboard token create --name alice-claude --role requester --for U01ALICE',
+      'switchboard token list',
+      'switchboard token revoke claude-desktop',
+    ],
+    notes: ['The secret is shown once, at creation; only its hash is kept.'],
+  },
+  {
+    name: 'migrate',
+    summary: 'Create or update the database schema (safe to run twice)',
+    usage: ['migrate'],
+    examples: ['switchboard migrate', 'DATABASE_URL=postgres://… switchboard migrate'],
+    notes: [
+      'Every command also migrates the store it opens; this does only that.',
+      'On Supabase it needs DATABASE_URL, a direct connection (README: Production).',
+    ],
+  },
 ];
+
+const findOther = (name: string | undefined) => OTHER_COMMANDS.find((c) => c.name === name);
+
+function otherHelp(command: OtherCommand): string {
+  return [
+    `${command.summary}.`,
+    '',
+    ...command.usage.map((u, i) => `${i === 0 ? 'Usage:' : '      '} switchboard ${u}`),
+    '',
+    ...command.notes,
+    '',
+    'Examples:',
+    ...command.examples.map((example) => `  ${example}`),
+    '',
+  ].join('\n');
+}
 
 /** Commands outside the core, loaded only when asked for. */
 const EXTRA_COMMANDS: Record<string, () => Promise<ExtraCommand>> = {
@@ -73,7 +137,7 @@ function help(): string {
       (c) =>
         `  ${c.name.padEnd(width)}  ${c.summary}${c.effect === 'spend' ? ' [spends money]' : ''}`,
     ),
-    ...OTHER_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
+    ...OTHER_COMMANDS.map(({ name, summary }) => `  ${name.padEnd(width)}  ${summary}`),
     '',
     'Options:',
     '  --json            print one JSON document on stdout',
@@ -181,8 +245,11 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
   const [name, ...words] = globals.words;
 
   // With --json, help and the version are one JSON document too.
-  const printHelp = (target: AnyCommand | undefined) => {
-    if (!json) return io.stdout(target ? commandHelp(target) : help());
+  const printHelp = (target: AnyCommand | OtherCommand | undefined) => {
+    if (!json)
+      return io.stdout(
+        target === undefined ? help() : 'run' in target ? commandHelp(target) : otherHelp(target),
+      );
     const describe = (c: AnyCommand) => ({
       name: c.name,
       summary: c.summary,
@@ -190,17 +257,24 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
       usage: `switchboard ${c.usage}`,
       examples: c.examples.map((e) => `switchboard ${e}`),
     });
+    const describeOther = (c: OtherCommand) => ({
+      name: c.name,
+      summary: c.summary,
+      usage: c.usage.map((u) => `switchboard ${u}`),
+      examples: c.examples,
+      notes: c.notes,
+    });
     io.stdout(
       JSON.stringify(
         {
           ok: true,
           command: 'help',
-          result: target
-            ? describe(target)
-            : {
-                commands: commands.map(describe),
-                other: OTHER_COMMANDS.map(([n, summary]) => ({ name: n, summary })),
-              },
+          result:
+            target === undefined
+              ? { commands: commands.map(describe), other: OTHER_COMMANDS.map(describeOther) }
+              : 'run' in target
+                ? describe(target)
+                : describeOther(target),
         },
         null,
         2,
@@ -212,12 +286,15 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
     return 0;
   }
   if (name === undefined || name === 'help') {
-    printHelp(words[0] ? findCommand(words[0]) : undefined);
+    printHelp(words[0] ? (findCommand(words[0]) ?? findOther(words[0])) : undefined);
     return 0;
   }
   const command = findCommand(name);
-  if (command && globals.help) {
-    printHelp(command);
+  // `--help` anywhere prints help and runs nothing: `serve --help` must not start a server, nor
+  // `migrate --help` change a database.
+  const other = findOther(name);
+  if (globals.help && (command || other)) {
+    printHelp(command ?? other);
     return 0;
   }
   if (name === 'migrate') return migrateCommand(io, json);
@@ -249,7 +326,7 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
     if (!command) {
       const error = new CoreError(
         'INVALID_INPUT',
-        `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), ...OTHER_COMMANDS.map(([n]) => n)].join(', ')}. See: switchboard --help`,
+        `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), ...OTHER_COMMANDS.map((c) => c.name)].join(', ')}. See: switchboard --help`,
       );
       await auditRefusal(app.deps, actor, name, error);
       return fail(error);

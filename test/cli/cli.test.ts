@@ -80,6 +80,31 @@ describe('switchboard CLI', () => {
     expect((await sb('buy', '--help')).stdout).toContain('Usage: switchboard buy <area code');
   });
 
+  it('serve, mcp, token and migrate print their help and run nothing (no server, no database)', async () => {
+    const helpOf = async (...args: string[]) => {
+      // A server that started instead would never exit: the timeout turns that into a failure.
+      const { stdout } = await exec(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH, HOME: dir, SWITCHBOARD_DATA_DIR: join(dir, 'data') },
+        cwd: dir,
+        timeout: 15_000,
+      });
+      return stdout;
+    };
+    expect(await helpOf('serve', '--help')).toMatch(/^Usage: switchboard serve$/m);
+    expect(await helpOf('mcp', '--help')).toMatch(/^Usage: switchboard mcp \[--as <member id>\]$/m);
+    const token = await helpOf('token', 'create', '--help');
+    expect(token).toMatch(/^Usage: switchboard token create --name <name> --role/m);
+    expect(token).toMatch(/switchboard token revoke <name>$/m);
+    expect(await helpOf('migrate', '--help')).toMatch(/^Usage: switchboard migrate$/m);
+    expect(await helpOf('help', 'serve')).toMatch(/^Usage: switchboard serve$/m);
+    const described = JSON.parse(await helpOf('migrate', '--help', '--json')) as {
+      result: { name: string; usage: string[] };
+    };
+    expect(described.result).toMatchObject({ name: 'migrate', usage: ['switchboard migrate'] });
+    // migrate --help changed no database: none was even created.
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
   it('migrates, and a second migrate applies nothing', async () => {
     expect((await sb('migrate')).stdout).toMatch(/Applied 001_init\.sql/);
     expect((await sb('migrate')).stdout).toMatch(/is up to date/);
