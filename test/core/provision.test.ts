@@ -8,7 +8,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
 import { allAreaCodes, isWellFormedAreaCode } from '../../src/core/area-codes.js';
 import { runCommand } from '../../src/core/command.js';
-import { approve, claim, deny, link, provision, requests } from '../../src/core/commands/index.js';
+import {
+  approve,
+  claim,
+  deny,
+  link,
+  provision,
+  release,
+  requests,
+} from '../../src/core/commands/index.js';
 import type { ProvisionExisting, ProvisionPurchase } from '../../src/core/commands/provision.js';
 import { CoreError } from '../../src/core/errors.js';
 import { reconcile } from '../../src/core/purchase.js';
@@ -278,6 +286,23 @@ for (const { name, make, skip } of STORES) {
         expect(error.code).toBe('NOT_FOUND');
         expect(error.message).toMatch(/not in the carrier account.*provision \+14155550177/);
         expect(await store.getNumber('+14155550177')).toBeNull();
+      });
+
+      it('a number released through us is refused with the way to a new one, not "run sync"', async () => {
+        await runCommand(deps, claim, ALICE, { number: OWNED_UNSYNCED });
+        await runCommand(deps, release, ALICE, { number: OWNED_UNSYNCED });
+        const error = await refusal(
+          provisionAs(ALICE, {
+            target: OWNED_UNSYNCED,
+            existing: true,
+            agent: 'retell:agent_sandbox_sales',
+          }),
+        );
+        expect(error.code).toBe('CONFLICT');
+        expect(error.message).toBe(
+          `${OWNED_UNSYNCED} was released: it left the carrier account and a sync will not bring it back. To buy a new number near it: provision ${OWNED_UNSYNCED} retell:agent_sandbox_sales`,
+        );
+        expect(deps.retell.state().links).toEqual({});
       });
 
       it('is refused when it is another member’s, and stays theirs', async () => {

@@ -203,9 +203,12 @@ async function provisionExisting(
   }
   let number = found.number;
   if (number.status === 'released' || number.status === 'missing') {
+    const buyNear = `provision ${e164}${input.agent ? ` ${input.agent}` : ''}`;
     throw new CoreError(
       'CONFLICT',
-      `${e164} is ${number.status} in our records. An admin can run sync to refresh it.`,
+      number.status === 'released'
+        ? `${e164} was released: it left the carrier account and a sync will not bring it back. To buy a new number near it: ${buyNear}`
+        : `${e164} is missing: the last sync did not find it in the carrier account. If it is back there, an admin can run sync and then try again; otherwise buy a new number near it: ${buyNear}`,
     );
   }
   let claimed = false;
