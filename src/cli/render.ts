@@ -8,7 +8,7 @@ import type {
   ProvisionFallback,
   PurchaseRequest,
 } from '../core/types.js';
-import type { SearchResult } from '../core/commands/search.js';
+import { emptySearchHint, type SearchResult } from '../core/commands/search.js';
 import type { BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
 import type { DecisionResult } from '../core/commands/decide.js';
@@ -122,7 +122,7 @@ export const renderers: Record<string, (result: never) => string> = {
     const head = `${r.quotes.length} number${r.quotes.length === 1 ? '' : 's'} in ${r.described}, cheapest first:`;
     const skipped = r.skipped.map((s) => `\n(${s.carrier} left out: ${s.reason})`).join('');
     if (r.quotes.length === 0)
-      return `No numbers available in ${r.described}. Try a nearby area code or fewer --features.${skipped}${sandboxNote(r.sandbox)}`;
+      return `No numbers available in ${r.described}. ${emptySearchHint(r.criteria)}${skipped}${sandboxNote(r.sandbox)}`;
     const rows = r.quotes.map((q) => [
       q.e164,
       place(q),

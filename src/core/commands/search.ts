@@ -113,6 +113,26 @@ export function toCriteria(input: SearchInput): { criteria: SearchCriteria; desc
   };
 }
 
+/**
+ * What to loosen when a search found nothing, from what narrowed it: "Try a nearby area code, a
+ * shorter --contains pattern or fewer --features." Flags read the same in the CLI and in Slack.
+ */
+export function emptySearchHint(criteria: SearchCriteria): string {
+  const tries: string[] = [];
+  if (criteria.areaCode)
+    tries.push(
+      `a nearby ${criteria.numberType === 'toll-free' ? 'toll-free prefix' : 'area code'}`,
+    );
+  else if (criteria.locality) tries.push('a nearby city or its area codes');
+  if (criteria.contains) tries.push('a shorter --contains pattern');
+  if (criteria.region && !criteria.locality) tries.push('another --region');
+  if (criteria.features.length > 0) tries.push('fewer --features');
+  if (criteria.numberType === 'mobile') tries.push('--type local');
+  if (tries.length === 0) return 'Try another area code or city.';
+  const last = tries.pop()!;
+  return `Try ${tries.length ? `${tries.join(', ')} or ${last}` : last}.`;
+}
+
 function describeFilters(base: { contains?: string; region?: string }, country: string): string {
   const parts = [country];
   if (base.region) parts.push(`region ${base.region}`);

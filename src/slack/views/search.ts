@@ -1,4 +1,4 @@
-import type { SearchResult } from '../../core/commands/search.js';
+import { emptySearchHint, type SearchResult } from '../../core/commands/search.js';
 import { formatMoney } from '../../core/money.js';
 import { formatNumber } from '../../core/phone.js';
 import { ACTIONS, SLASH_COMMAND } from '../registry.js';
@@ -15,7 +15,7 @@ export function searchMessage(result: SearchResult): Message {
   const quotes = result.quotes.slice(0, 40);
   const head =
     result.quotes.length === 0
-      ? `No numbers available in ${esc(result.described)}. Try a nearby area code, or fewer features.`
+      ? `No numbers available in ${esc(result.described)}. ${esc(emptySearchHint(result.criteria))}`
       : `*${result.quotes.length} number${result.quotes.length === 1 ? '' : 's'} in ${esc(result.described)}*, cheapest first`;
   const blocks = [
     section(head),
