@@ -16,6 +16,7 @@ import { assertAdmin } from '../core/policy.js';
 import type { ApiToken } from '../core/ports.js';
 import type { Actor } from '../core/types.js';
 import { loadConfig } from '../config/config.js';
+import { table } from '../cli/table.js';
 import { generateToken, hashToken } from './tokens.js';
 
 const USAGE =
@@ -143,28 +144,19 @@ const when = (date: Date | null) =>
 function renderList(tokens: ApiToken[]): string {
   if (tokens.length === 0)
     return 'No tokens yet. Make one with: switchboard token create --name <name> --role reader|requester [--for <member id>]\n';
-  const rows = [
-    ['NAME', 'ROLE', 'OWNER', 'CREATED', 'BY', 'LAST USED', 'STATUS'],
-    ...tokens.map((t) => [
-      t.name,
-      t.role,
-      t.owner,
-      when(t.createdAt),
-      t.createdBy,
-      when(t.lastUsedAt) || 'never',
-      t.revokedAt ? `revoked ${when(t.revokedAt)}` : 'active',
-    ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+    table(
+      ['NAME', 'ROLE', 'OWNER', 'CREATED', 'BY', 'LAST USED', 'STATUS'],
+      tokens.map((t) => [
+        t.name,
+        t.role,
+        t.owner,
+        when(t.createdAt),
+        t.createdBy,
+        when(t.lastUsedAt) || 'never',
+        t.revokedAt ? `revoked ${when(t.revokedAt)}` : 'active',
+      ]),
+    ) + '\n'
   );
 }
 

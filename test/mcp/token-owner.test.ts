@@ -79,8 +79,10 @@ describe('token create --for, and token list', () => {
     expect(list.code, list.stderr).toBe(0);
     const lines = list.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+ROLE\s+OWNER\s+CREATED\s+BY\s+LAST USED\s+STATUS$/);
-    expect(lines[1]).toMatch(/^ops\s+requester\s+local\s+\S+ \S+\s+local\s+never\s+active$/);
-    expect(lines[2]).toMatch(
+    // A rule under the header, as in every other table.
+    expect(lines[1]).toMatch(/^─+(  ─+){6}$/);
+    expect(lines[2]).toMatch(/^ops\s+requester\s+local\s+\S+ \S+\s+local\s+never\s+active$/);
+    expect(lines[3]).toMatch(
       /^bob-claude\s+requester\s+U01BOB\s+\S+ \S+\s+U01ADMIN\s+never\s+active$/,
     );
     const json = JSON.parse((await cli('token', 'list', '--json')).stdout) as {
