@@ -80,7 +80,7 @@ describe('token create --for, and token list', () => {
     const lines = list.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+ROLE\s+OWNER\s+CREATED\s+BY\s+LAST USED\s+STATUS$/);
     // A rule under the header, as in every other table.
-    expect(lines[1]).toMatch(/^─+(  ─+){6}$/);
+    expect(lines[1]).toMatch(/^─+( {2}─+){6}$/);
     expect(lines[2]).toMatch(/^ops\s+requester\s+local\s+\S+ \S+\s+local\s+never\s+active$/);
     expect(lines[3]).toMatch(
       /^bob-claude\s+requester\s+U01BOB\s+\S+ \S+\s+U01ADMIN\s+never\s+active$/,
