@@ -230,14 +230,16 @@ export const renderers: Record<string, (result: never) => string> = {
   },
   show: (r: { number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }) => {
     const n = r.number;
+    const released = n.status === 'released';
     const lines = [
       `${n.e164}  ${formatNumber(n.e164)}`,
       `status     ${n.status}${n.releasedAt ? ` (released ${when(n.releasedAt)})` : ''}`,
-      `owner      ${n.owner ?? '(pool)'}`,
+      // A released number is history: who had it and what it cost, not who has it now.
+      `owner      ${n.owner ?? '(pool)'}${released ? ' (until released)' : ''}`,
       `place      ${place(n) || '-'} ${n.country ?? ''}`.trimEnd(),
       `carrier    ${carrierLabel(n.carrier)}${n.carrierAccount ? ` (account ${n.carrierAccount})` : ''}${n.carrierRef ? `, id ${n.carrierRef}` : ''}`,
       `type       ${n.numberType}, ${n.features.join(', ') || 'no features listed'}`,
-      `cost       ${n.monthlyCost === null ? 'unknown' : `${formatMoney(n.monthlyCost, n.currency)}/mo`}`,
+      `cost       ${n.monthlyCost === null ? 'unknown' : `${formatMoney(n.monthlyCost, n.currency)}/mo`}${released ? ' (no longer billed)' : ''}`,
       `agent      ${n.agent ? `${n.agent.platform}:${n.agent.agentId} since ${when(n.agent.linkedAt)}` : 'not linked'}`,
       `source     ${n.source}${r.request ? ` (request ${r.request.id} by ${r.request.requester})` : ''}`,
     ];
