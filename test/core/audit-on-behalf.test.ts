@@ -9,26 +9,17 @@ import { runCommand } from '../../src/core/command.js';
 import { audit, claim, sync } from '../../src/core/commands/index.js';
 import { SANDBOX_OWNED } from '../../src/carriers/sandbox-inventory.js';
 import { renderers } from '../../src/cli/render.js';
-import type { ApiToken, Store } from '../../src/core/ports.js';
+import type { Store } from '../../src/core/ports.js';
 import type { Actor, AuditEvent } from '../../src/core/types.js';
 import { tokenActor } from '../../src/mcp/tokens.js';
 import { ADMIN, ALICE, BOB, CAROL, makeDeps } from '../helpers/deps.js';
 import type { TestDeps } from '../helpers/deps.js';
+import { apiToken } from '../helpers/fixtures.js';
 import { STORES } from '../helpers/stores.js';
 
 const [POOL_A, POOL_B] = SANDBOX_OWNED;
 
-const token = (name: string, owner: string): ApiToken => ({
-  id: 1,
-  name,
-  role: 'requester',
-  owner,
-  createdBy: 'U01ADMIN',
-  createdAt: new Date(),
-  revokedAt: null,
-  lastUsedAt: null,
-});
-const ALICE_CLAUDE = tokenActor(token('alice-claude', 'U01ALICE'));
+const ALICE_CLAUDE = tokenActor(apiToken('alice-claude', 'U01ALICE'));
 
 for (const { name, make, skip } of STORES) {
   describe.skipIf(skip)(`audit lists what a member's tokens did for them: ${name}`, () => {

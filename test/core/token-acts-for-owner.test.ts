@@ -23,27 +23,19 @@ import type { BuyResult } from '../../src/core/commands/buy.js';
 import type { DecisionResult } from '../../src/core/commands/decide.js';
 import type { ListResult } from '../../src/core/commands/numbers.js';
 import { SANDBOX_OWNED } from '../../src/carriers/sandbox-inventory.js';
-import type { ApiToken, Store } from '../../src/core/ports.js';
+import type { Store } from '../../src/core/ports.js';
 import type { Actor, AuditEvent, NumberRecord, PurchaseRequest } from '../../src/core/types.js';
 import { tokenActor } from '../../src/mcp/tokens.js';
 import { ADMIN, ALICE, BOB, CAROL, makeDeps } from '../helpers/deps.js';
 import type { TestDeps } from '../helpers/deps.js';
+import { apiToken } from '../helpers/fixtures.js';
 import { STORES } from '../helpers/stores.js';
 
 const AGENT = 'retell:agent_sandbox_support';
 const [POOL_A, POOL_B, POOL_C, POOL_D] = SANDBOX_OWNED;
 
 let sequence = 0;
-const token = (name: string, owner: string): ApiToken => ({
-  id: ++sequence,
-  name,
-  role: 'requester',
-  owner,
-  createdBy: 'U01ADMIN',
-  createdAt: new Date(),
-  revokedAt: null,
-  lastUsedAt: null,
-});
+const token = (name: string, owner: string) => apiToken(name, owner, ++sequence);
 
 /** Two assistants of Alice's, one of Carol's. */
 const ALICE_CLAUDE = tokenActor(token('alice-claude', 'U01ALICE'));

@@ -1,9 +1,9 @@
 /**
  * Shared test data for the store tests: the time they start from (a whole minute, so values
  * round-trip through timestamptz unchanged), a sandbox quote valid for 30 minutes from it, a
- * number as a carrier's account lists it to a sync, and an audit event.
+ * number as a carrier's account lists it to a sync, an audit event, and a live MCP token record.
  */
-import type { SyncRow } from '../../src/core/ports.js';
+import type { ApiToken, SyncRow } from '../../src/core/ports.js';
 import type { AuditEvent, Quote } from '../../src/core/types.js';
 
 export const TEST_NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
@@ -70,5 +70,19 @@ export function auditEvent(
     durationMs: 1,
     detail: null,
     ...overrides,
+  };
+}
+
+/** A live requester token owned by `owner`, as the store returns one (for `tokenActor`). */
+export function apiToken(name: string, owner: string, id = 1): ApiToken {
+  return {
+    id,
+    name,
+    role: 'requester',
+    owner,
+    createdBy: 'U01ADMIN',
+    createdAt: new Date(),
+    revokedAt: null,
+    lastUsedAt: null,
   };
 }
