@@ -93,24 +93,41 @@ interface Waiter {
   resolve: () => void;
 }
 
-/** Who may use the PGlite session now; first come, first served. */
+/**
+ * Who may use the PGlite session now; first come, first served. PGlite runs on this thread and a
+ * statement finishes within one chain of promises, so each turn begins on a later turn of the
+ * event loop (`setImmediate`): I/O is served between statements. Handed on at once instead, a
+ * queue of statements ran back to back and kept every socket waiting: a Slack request arriving
+ * behind 50 purchases' statements was answered only once all of them had run.
+ */
 class Turn {
   owner: Owner | undefined;
   private readonly waiting: Waiter[] = [];
+  private handing = false;
 
   acquire(connection: Owner): Promise<void> {
-    if (this.owner === undefined) {
-      this.owner = connection;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push({ connection, resolve }));
+    return new Promise((resolve) => {
+      this.waiting.push({ connection, resolve });
+      this.handOnLater();
+    });
   }
 
   release(connection: Owner): void {
     if (this.owner !== connection) return;
-    const next = this.waiting.shift();
-    this.owner = next?.connection;
-    next?.resolve();
+    this.owner = undefined;
+    this.handOnLater();
+  }
+
+  private handOnLater(): void {
+    if (this.owner !== undefined || this.handing || this.waiting.length === 0) return;
+    this.handing = true;
+    setImmediate(() => {
+      this.handing = false;
+      const next = this.owner === undefined ? this.waiting.shift() : undefined;
+      if (!next) return;
+      this.owner = next.connection;
+      next.resolve();
+    });
   }
 
   isWaiting(connection: Connection): boolean {
