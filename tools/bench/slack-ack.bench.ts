@@ -2,12 +2,23 @@
  * Slack ack latency: 50 simultaneous signed `/number buy 415` requests to a real `switchboard
  * serve` running as its own process (the built bin: Bolt's HTTPReceiver, an embedded store, the
  * sandbox carrier answering every call after 2 s), sent from this process as Slack would send them.
- * Ack time is from sending the request to getting the HTTP answer; the purchases go on after it.
- * Goal: p99 under 100 ms (Slack allows 3 s; we aim far below).
+ * Ack time is from opening the request's connection to getting the HTTP answer's headers; the
+ * purchases go on after it. Goal: p99 under 100 ms (Slack allows 3 s; we aim far below).
+ *
+ * Slack's requests come from Slack's machines; here the sender shares the server's two cores. So
+ * the sender is kept lean: each request is signed and written out as bytes before the clock
+ * starts, then sent on its own new connection (`Connection: close`), and nothing else runs here.
+ * Sent through Node's `fetch` instead (as before session 6), the sender's own work on the same
+ * cores was most of the figure: 133 ms p99 against 48–67 ms for the same first burst sent lean. That
+ * burst is still measured, last, as an informational row.
+ *
+ * Three bursts, each once the purchases behind the one before have finished: the first right
+ * after start-up (one `help` before it), so the purchase path is still cold: the goal row; a
+ * second, warm; a third through `fetch`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +26,11 @@ import {
   BOT_TOKEN,
   SIGNING_SECRET,
   postSigned,
+  sign,
   slashBody,
   startFakeSlack,
 } from '../../test/slack/fake-slack.js';
+import type { BenchRow } from './suites.js';
 
 const CONCURRENT = Number(process.env.BENCH_SLACK_CONCURRENT ?? 50);
 const CARRIER_LATENCY_MS = 2000;
@@ -37,9 +50,49 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function run(): Promise<
-  Array<{ name: string; value: number; unit: string; goal: string; met: boolean | null }>
-> {
+/**
+ * Sends one signed slash command as raw HTTP/1.1 on a new connection, the request's bytes made
+ * before the clock starts; resolves with the milliseconds until the answer's headers arrive, once
+ * the answer is known to be a 200.
+ */
+function sendLean(port: number, body: string): Promise<number> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const request = Buffer.from(
+    [
+      'POST /slack/events HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      'Content-Type: application/x-www-form-urlencoded',
+      `X-Slack-Request-Timestamp: ${timestamp}`,
+      `X-Slack-Signature: ${sign(body, timestamp)}`,
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let head = '';
+    let ms: number | null = null;
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      if (ms !== null) return;
+      head += chunk;
+      if (!head.includes('\r\n\r\n')) return;
+      ms = performance.now() - start;
+      const status = head.slice(0, head.indexOf('\r\n'));
+      if (!/^HTTP\/1\.1 200 /.test(status)) reject(new Error(`ack: ${status}`));
+      else resolve(ms);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      if (ms === null) reject(new Error(`ack: the connection closed before an answer (${head})`));
+    });
+  });
+}
+
+export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-slack-bench-'));
   const fake = await startFakeSlack();
   const port = await freePort();
@@ -71,11 +124,30 @@ export async function run(): Promise<
     serve.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening`)));
   });
   try {
-    // One warm-up request, so that the figure is not the first query's.
+    // One request first, so that no figure is the server's very first request.
     await postSigned(url, slashBody(fake, 'U0WARMUP', 'help', 'warmup'));
-    const acks = await Promise.all(
-      Array.from({ length: CONCURRENT }, async (_, i) => {
-        const body = slashBody(fake, `U0MEMBER${i}`, 'buy 415 --reason bench', `bench-${i}`);
+    let burst = 0;
+    const bodies = () => {
+      burst += 1;
+      return Array.from({ length: CONCURRENT }, (_, i) =>
+        slashBody(fake, `U0MEMBER${i}`, 'buy 415 --reason bench', `bench-${burst}-${i}`),
+      );
+    };
+    // Let the work behind a burst finish before the next one (and before closing the store).
+    const settled = async () => {
+      const deadline = Date.now() + 60_000;
+      while (
+        fake.responses.filter((r) => r.id.startsWith(`bench-${burst}-`)).length < CONCURRENT &&
+        Date.now() < deadline
+      )
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const cold = await Promise.all(bodies().map((body) => sendLean(port, body)));
+    await settled();
+    const warm = await Promise.all(bodies().map((body) => sendLean(port, body)));
+    await settled();
+    const viaFetch = await Promise.all(
+      bodies().map(async (body, i) => {
         const start = performance.now();
         const res = await postSigned(url, body);
         const ms = performance.now() - start;
@@ -84,30 +156,30 @@ export async function run(): Promise<
         return ms;
       }),
     );
-    // Let the work behind the acks finish before closing the store.
-    const deadline = Date.now() + 60_000;
-    while (
-      fake.responses.filter((r) => r.id.startsWith('bench-')).length < CONCURRENT &&
-      Date.now() < deadline
-    )
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    const p50 = percentile(acks, 50);
-    const p99 = percentile(acks, 99);
+    await settled();
+    const what = `of \`/number buy 415\`, ${CONCURRENT} at once (carrier takes ${CARRIER_LATENCY_MS / 1000} s)`;
+    const row = (name: string, value: number, goal = '—', met: boolean | null = null) => ({
+      name,
+      value: Math.round(value * 10) / 10,
+      unit: 'ms',
+      goal,
+      met,
+      digits: 1,
+    });
     return [
-      {
-        name: `Slack ack of \`/number buy 415\`, p50 of ${CONCURRENT} at once (carrier takes ${CARRIER_LATENCY_MS / 1000} s)`,
-        value: Math.round(p50 * 10) / 10,
-        unit: 'ms',
-        goal: '—',
-        met: null,
-      },
-      {
-        name: `Slack ack of \`/number buy 415\`, p99 of ${CONCURRENT} at once (carrier takes ${CARRIER_LATENCY_MS / 1000} s)`,
-        value: Math.round(p99 * 10) / 10,
-        unit: 'ms',
-        goal: '< 100 ms',
-        met: p99 < 100,
-      },
+      row(`Slack ack ${what}, first burst after start-up: p50`, percentile(cold, 50)),
+      row(
+        `Slack ack ${what}, first burst after start-up: p99`,
+        percentile(cold, 99),
+        '< 100 ms',
+        percentile(cold, 99) < 100,
+      ),
+      row(`Slack ack, second burst (warm): p50`, percentile(warm, 50)),
+      row(`Slack ack, second burst (warm): p99`, percentile(warm, 99)),
+      row(
+        `Slack ack, third burst sent through fetch (sender's own work included): p99`,
+        percentile(viaFetch, 99),
+      ),
     ];
   } finally {
     serve.kill('SIGTERM');
