@@ -9,8 +9,7 @@
  * the sender is kept lean: each request is signed and written out as bytes before the clock
  * starts, then sent on its own new connection (`Connection: close`), and nothing else runs here.
  * Sent through Node's `fetch` instead (as before session 6), the sender's own work on the same
- * cores was most of the figure: 133 ms p99 against 48–67 ms for the same first burst sent lean. That
- * burst is still measured, last, as an informational row.
+ * cores was a large part of the figure; that burst is still measured, last, as an informational row.
  *
  * Three bursts, each once the purchases behind the one before have finished: the first right
  * after start-up (one `help` before it), so the purchase path is still cold: the goal row; a
