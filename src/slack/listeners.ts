@@ -21,6 +21,7 @@ import { parseE164 } from '../core/phone.js';
 import { assertMayDecide, isApprover } from '../core/policy.js';
 import type { Actor, NumberRecord } from '../core/types.js';
 import { renderers } from '../cli/render.js';
+import { createAckGate } from './ack-gate.js';
 import type { ApprovalMessages, SlackClient } from './approvals.js';
 import { ACTIONS, EVENTS, SLACK_VERBS, SLASH_COMMAND, VIEWS, actionPattern } from './registry.js';
 import type { Message } from './views/blocks.js';
@@ -67,13 +68,6 @@ export function errorMessage(error: CoreError, logger: Logger): Message {
   return textMessage(`${icon} ${clip(error.message, 2900)}`);
 }
 
-/**
- * Lets the ack go out, and other requests waiting on the socket be read and acked, before the work
- * starts: the embedded database runs queries on this thread, so work started at once would hold
- * back the acks of requests arriving at the same moment.
- */
-const afterAck = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 type Reply = (message: Message, options?: { replace?: boolean }) => Promise<void>;
 
 function replyWith(
@@ -101,6 +95,14 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
   const { app, messages } = ctx;
   const deps = app.deps;
   const log = ctx.logger;
+
+  // Every request is acked before any work starts, across a burst too (ack-gate.ts).
+  const gate = createAckGate();
+  const afterAck = gate.afterAck;
+  bolt.use(async ({ next }) => {
+    gate.arrived();
+    await next();
+  });
 
   const run = <O>(
     command: AnyCommand,
