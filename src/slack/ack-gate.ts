@@ -11,8 +11,6 @@ export interface AckGateOptions {
   quietMs?: number;
   /** The longest any work waits after its ack. Default 250 ms. */
   maxWaitMs?: number;
-  /** For tests. */
-  now?: () => number;
 }
 
 export interface AckGate {
@@ -25,7 +23,7 @@ export interface AckGate {
 export function createAckGate(options: AckGateOptions = {}): AckGate {
   const quietMs = options.quietMs ?? 10;
   const maxWaitMs = options.maxWaitMs ?? 250;
-  const now = options.now ?? (() => performance.now());
+  const now = () => performance.now();
   let lastArrival = Number.NEGATIVE_INFINITY;
   const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   return {
