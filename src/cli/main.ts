@@ -204,9 +204,19 @@ function actorFor(as: string | undefined): Actor {
   return { id: as, surface: 'cli' };
 }
 
-async function defaultOpenApp(env: Record<string, string | undefined>): Promise<App> {
+async function defaultOpenApp(io: CliIo, json: boolean): Promise<App> {
+  const config = loadConfig(io.env);
   const { openApp } = await import('../app.js');
-  return openApp(loadConfig(env));
+  // The first command on a new embedded store creates the database: seconds of silence otherwise.
+  const supabase = config.env.SUPABASE_URL && config.env.SUPABASE_SERVICE_ROLE_KEY;
+  if (!json && io.isTTY && !config.databaseUrl && !supabase) {
+    const { embeddedDatabaseExists } = await import('../store/pglite-share.js');
+    if (!embeddedDatabaseExists(config.dataDir))
+      io.stderr(
+        `Creating the embedded database in ${config.dataDir} (first run only, a few seconds)…\n`,
+      );
+  }
+  return openApp(config);
 }
 
 export async function main(argv: string[], given: CliIo = defaultIo()): Promise<number> {
@@ -318,7 +328,7 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
 
   let app: App;
   try {
-    app = await (io.openApp ?? (() => defaultOpenApp(io.env)))();
+    app = await (io.openApp ?? (() => defaultOpenApp(io, json)))();
   } catch (error) {
     return fail(asCoreError(error));
   }

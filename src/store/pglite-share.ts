@@ -16,6 +16,7 @@
 import {
   chmodSync,
   closeSync,
+  existsSync,
   linkSync,
   mkdtempSync,
   openSync,
@@ -28,7 +29,7 @@ import {
 } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { CoreError } from '../core/errors.js';
@@ -173,6 +174,17 @@ function socketPathFor(dir: string): { path: string; cleanUp?: () => void } {
   };
 }
 
+/** Where PGlite keeps its files inside a data folder. */
+const pgdataOf = (dir: string) => join(dir, 'pgdata');
+
+/**
+ * Whether a data folder already holds a database. The first command on a new folder creates one
+ * (PostgreSQL's initdb, in WebAssembly), which takes seconds: the CLI says so first.
+ */
+export function embeddedDatabaseExists(dir: string): boolean {
+  return existsSync(join(pgdataOf(resolve(dir)), 'PG_VERSION'));
+}
+
 /** A `postgres` driver on the holder's socket. */
 function connect(path: string): { db: SqlExecutor; sql: postgres.Sql } {
   const sql = postgres({
@@ -235,7 +247,7 @@ async function becomeHolder(
     // open PGlite's resident memory: about 290 MB open, 180 MB with 16 MB of buffers; the
     // 100,000-number sync bench peaks at 263 MB instead of 433 MB, no slower (the data files
     // stay in the OS page cache).
-    pglite = await PGlite.create(join(dir, 'pgdata'), {
+    pglite = await PGlite.create(pgdataOf(dir), {
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     });
     if (process.platform !== 'win32') rmSync(socket.path, { force: true });

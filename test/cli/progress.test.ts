@@ -1,8 +1,11 @@
 /**
  * The terminal progress bar: the line it draws (bar, count, total, rate, elapsed), its redraw
  * throttle, and the CLI drawing it on a (fake) terminal's stderr during a sync, never on stdout
- * and never with --json.
+ * and never with --json; and the line the first command on a new embedded store writes there.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { main, type CliIo } from '../../src/cli/main.js';
@@ -146,4 +149,45 @@ describe('switchboard sync on a terminal', () => {
     expect(json.stderr).toBe('');
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, command: 'sync' });
   });
+});
+
+describe('the first command on a new embedded store, on a terminal', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-first-run-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function list(isTTY: boolean, ...flags: string[]) {
+    const err: string[] = [];
+    const out: string[] = [];
+    const io: CliIo = {
+      stdout: (t) => out.push(t),
+      stderr: (t) => err.push(t),
+      env: { SWITCHBOARD_DATA_DIR: join(dir, 'data') },
+      isTTY,
+    };
+    const code = await main(['list', '--as', 'U01ALICE', ...flags], io);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  }
+
+  it('says it is creating the database (it takes seconds), once, and never with --json or off a terminal', async () => {
+    const first = await list(true);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toBe(
+      `Creating the embedded database in ${join(dir, 'data')} (first run only, a few seconds)…\n`,
+    );
+    const second = await list(true);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toBe('');
+
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    const json = await list(true, '--json');
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    const piped = await list(false);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+  }, 120_000);
 });
