@@ -129,10 +129,6 @@ class Turn {
       next.resolve();
     });
   }
-
-  isWaiting(connection: Connection): boolean {
-    return this.waiting.some((waiter) => waiter.connection === connection);
-  }
 }
 
 class Connection {
