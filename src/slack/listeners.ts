@@ -25,7 +25,7 @@ import { createAckGate } from './ack-gate.js';
 import type { ApprovalMessages, SlackClient } from './approvals.js';
 import { ACTIONS, EVENTS, SLACK_VERBS, SLASH_COMMAND, VIEWS, actionPattern } from './registry.js';
 import type { Message } from './views/blocks.js';
-import { clip } from './views/blocks.js';
+import { clip, esc, unesc } from './views/blocks.js';
 import { helpMessage } from './views/help.js';
 import { homeView } from './views/home.js';
 import { listMessage, releaseConfirmMessage, requestsMessage, textMessage } from './views/lists.js';
@@ -65,7 +65,8 @@ export function errorMessage(error: CoreError, logger: Logger): Message {
       : error.code === 'UPSTREAM' || error.code === 'UNAVAILABLE'
         ? ':x:'
         : ':warning:';
-  return textMessage(`${icon} ${clip(error.message, 2900)}`);
+  // Core messages echo what was typed (a city, an agent id) and what a vendor said: never mrkdwn.
+  return textMessage(`${icon} ${esc(clip(error.message, 2900))}`);
 }
 
 type Reply = (message: Message, options?: { replace?: boolean }) => Promise<void>;
@@ -87,7 +88,8 @@ function replyWith(
 
 function plainResult(name: string, result: unknown): Message {
   const render = renderers[name] as ((r: unknown) => string) | undefined;
-  const text = render ? render(result) : JSON.stringify(result, null, 2);
+  // The CLI's plain text carries reasons, notes and agent names: escaped, so none is a mention or link.
+  const text = esc(render ? render(result) : JSON.stringify(result, null, 2));
   return textMessage(text.includes('\n') ? `\`\`\`${clip(text, 2800)}\`\`\`` : text);
 }
 
@@ -293,7 +295,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await afterAck();
     const actor = actorOf({ id: command.user_id, name: command.user_name });
     await handleText(
-      command.text ?? '',
+      unesc(command.text ?? ''),
       actor,
       replyWith(respond, (m) => messages.dm(actor.id, m)),
     );

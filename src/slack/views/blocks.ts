@@ -17,6 +17,15 @@ export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Undoes Slack's escaping of what a member typed: a slash command's text arrives with `&`, `<` and
+ * `>` as `&amp;`, `&lt;` and `&gt;`, and the core must store what was typed (`R&D`, not `R&amp;D`).
+ * Whatever is echoed back goes through `esc` again.
+ */
+export function unesc(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 export const mrkdwn = (text: string) => ({
   type: 'mrkdwn',
   text: clip(text, LIMITS.sectionText),

@@ -21,7 +21,7 @@ export function helpMessage(commands: readonly AnyCommand[], problem?: string): 
     ),
   ];
   return {
-    text: problem ? `${problem} Try: ${SLASH_COMMAND} help` : `${SLASH_COMMAND} help`,
+    text: problem ? `${esc(problem)} Try: ${SLASH_COMMAND} help` : `${SLASH_COMMAND} help`,
     blocks: fit(blocks),
   };
 }

@@ -78,7 +78,7 @@ export function decisionButtons(request: PurchaseRequest, index: number): Elemen
       style: 'primary',
       confirm: {
         title: 'Approve this purchase?',
-        text: `Buy ${request.e164} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${memberOfRequest(request)}?`,
+        text: `Buy ${request.e164} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${esc(memberOfRequest(request))}?`,
         confirm: 'Approve and buy',
       },
     }),

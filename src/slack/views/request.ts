@@ -72,7 +72,7 @@ export function approvalMessage(request: PurchaseRequest, quote: Quote | null): 
             style: 'primary',
             confirm: {
               title: 'Approve this purchase?',
-              text: `Buy ${formatNumber(request.e164)} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${memberOfRequest(request)}?`,
+              text: `Buy ${formatNumber(request.e164)} for ${formatMoney(request.monthlyCost, request.currency)}/month + ${formatMoney(request.upfrontCost, request.currency)} upfront, for ${esc(memberOfRequest(request))}?`,
               confirm: 'Approve and buy',
             },
           }),
@@ -83,7 +83,7 @@ export function approvalMessage(request: PurchaseRequest, quote: Quote | null): 
     );
   }
   return {
-    text: `Purchase request ${request.id}: ${formatNumber(request.e164)} at ${price(request)} for ${memberOfRequest(request)} (${request.status})`,
+    text: `Purchase request ${request.id}: ${formatNumber(request.e164)} at ${price(request)} for ${esc(memberOfRequest(request))} (${request.status})`,
     blocks,
   };
 }

@@ -43,7 +43,7 @@ export function searchMessage(result: SearchResult): Message {
       : []),
   ];
   return {
-    text: `${result.quotes.length} numbers in ${result.described}${result.sandbox ? ' (sandbox carrier)' : ''}`,
+    text: `${result.quotes.length} numbers in ${esc(result.described)}${result.sandbox ? ' (sandbox carrier)' : ''}`,
     blocks: fit(blocks),
   };
 }
