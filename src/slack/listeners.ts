@@ -29,7 +29,7 @@ import { clip, esc, unesc } from './views/blocks.js';
 import { helpMessage } from './views/help.js';
 import { homeView } from './views/home.js';
 import { listMessage, releaseConfirmMessage, requestsMessage, textMessage } from './views/lists.js';
-import { denyModal, requestedMessage } from './views/request.js';
+import { denyModal, denyModalMetadata, requestedMessage } from './views/request.js';
 import { searchMessage } from './views/search.js';
 
 export interface SlackContext {
@@ -70,6 +70,25 @@ export function errorMessage(error: CoreError, logger: Logger): Message {
 }
 
 type Reply = (message: Message, options?: { replace?: boolean }) => Promise<void>;
+
+/** Whether a button was clicked in a message only the clicker sees (a command's private answer). */
+const isEphemeral = (body: unknown) =>
+  (body as { container?: { is_ephemeral?: boolean } }).container?.is_ephemeral === true;
+
+/**
+ * A response_url kept from a button click (a modal's submission brings none of its own), answered
+ * as Bolt's own `respond` does: a refusal (Slack takes five answers within 30 minutes) throws.
+ */
+function respondTo(url: string): RespondFn {
+  return (async (message: Record<string, unknown>) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+    });
+    if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+  }) as unknown as RespondFn;
+}
 
 function replyWith(
   respond: RespondFn | undefined,
@@ -323,8 +342,11 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     const actor = actorOf(body.user);
     const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
     const id = (action as { value?: string }).value ?? '';
-    await decide('approve', actor, { id }, reply);
+    const result = await decide('approve', actor, { id }, reply);
     if ((body as { view?: { type?: string } }).view?.type === 'home') await publishHome(actor.id);
+    // Clicked in a private list (`/number requests`): no approval message is redrawn before their
+    // eyes, so the answer goes there.
+    else if (result && isEphemeral(body)) await reply(plainResult('approve', result));
   });
 
   bolt.action(actionPattern(ACTIONS.deny), async ({ ack, body, action, respond, client }) => {
@@ -351,9 +373,13 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
           'INVALID_INPUT',
           'Slack sent no trigger to open the form. Type: /number deny <id> <reason>',
         );
+      const responseUrl = (body as { response_url?: string }).response_url;
       await (client as unknown as SlackClient).views.open({
         trigger_id: triggerId,
-        view: denyModal(request),
+        view: denyModal(request, {
+          ...((body as { view?: { type?: string } }).view?.type === 'home' ? { home: true } : {}),
+          ...(isEphemeral(body) && responseUrl ? { responseUrl } : {}),
+        }),
       });
     } catch (thrown) {
       const error = asCoreError(thrown);
@@ -388,9 +414,13 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await ack();
     await afterAck();
     const actor = actorOf(body.user);
-    await decide('deny', actor, { id: view.private_metadata, reason }, (m) =>
-      messages.dm(actor.id, m),
-    );
+    const origin = denyModalMetadata(view.private_metadata);
+    const reply = origin.responseUrl
+      ? replyWith(respondTo(origin.responseUrl), (m) => messages.dm(actor.id, m))
+      : (m: Message) => messages.dm(actor.id, m);
+    const result = await decide('deny', actor, { id: origin.id, reason }, reply);
+    if (origin.home) await publishHome(actor.id);
+    else if (result && origin.responseUrl) await reply(plainResult('deny', result));
   });
 
   for (const event of EVENTS) {

@@ -467,3 +467,87 @@ describe('Slack: outcomes no approval message carries', () => {
     expect(textOf(dms[0]!.args.blocks)).toContain(`Your request ${requestId} was approved by`);
   });
 });
+
+describe('Slack: decisions made away from the approval message', () => {
+  const ephemeral = {
+    type: 'message',
+    message_ts: '2.0',
+    channel_id: 'C0GENERAL',
+    is_ephemeral: true,
+  };
+
+  it('Approve in the private /number requests list answers there (no message changes before their eyes)', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    await postSigned(
+      h.server.url,
+      actionBody(
+        h.fake,
+        'U01BOB',
+        { action_id: 'sb_approve:0', value: requestId },
+        { id: 'list-approve', container: ephemeral },
+      ),
+    );
+    const answer = await eventually(responseFor(h.fake, 'list-approve'), 'the answer', 5_000);
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(textOf(answer.body.blocks)).toContain(`Approved ${requestId}: bought +1415`);
+    expect((await h.deps.store.getRequest(requestId))?.status).toBe('done');
+  });
+
+  it('Deny in the private list: the reason given in the modal is answered in the list', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    await postSigned(
+      h.server.url,
+      actionBody(
+        h.fake,
+        'U01BOB',
+        { action_id: 'sb_deny:0', value: requestId },
+        { id: 'list-deny', container: ephemeral },
+      ),
+    );
+    const open = await eventually(() => h!.fake.callsTo('views.open')[0], 'the deny modal');
+    const view = open.args.view as Record<string, any>;
+    expect(checkView(view)).toEqual([]);
+    await postSigned(
+      h.server.url,
+      viewSubmissionBody('U01BOB', 'sb_deny_modal', view.private_metadata, 'Use the pool'),
+    );
+    const answer = await eventually(responseFor(h.fake, 'list-deny'), 'the answer', 5_000);
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(answer.body.replace_original).toBe(false);
+    expect(textOf(answer.body.blocks)).toContain(`Denied ${requestId}`);
+    expect(textOf(answer.body.blocks)).toContain('Use the pool');
+    expect((await h.deps.store.getRequest(requestId))?.status).toBe('denied');
+  });
+
+  it('Deny on App Home: once the modal is submitted, the Home is drawn again without the buttons', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    await postSigned(
+      h.server.url,
+      actionBody(
+        h.fake,
+        'U01BOB',
+        { action_id: 'sb_deny:0', value: requestId },
+        { id: 'home-deny', container: { type: 'view', view_id: 'VHOME' }, view: { type: 'home' } },
+      ),
+    );
+    const open = await eventually(() => h!.fake.callsTo('views.open')[0], 'the deny modal');
+    const view = open.args.view as Record<string, any>;
+    expect(h.fake.callsTo('views.publish')).toHaveLength(0);
+    await postSigned(
+      h.server.url,
+      viewSubmissionBody('U01BOB', 'sb_deny_modal', view.private_metadata, 'Use the pool'),
+    );
+    const publish = await eventually(
+      () => h!.fake.callsTo('views.publish').find((c) => c.args.user_id === 'U01BOB'),
+      'the Home drawn again',
+      5_000,
+    );
+    expect((await h.deps.store.getRequest(requestId))?.status).toBe('denied');
+    const home = publish.args.view as Record<string, any>;
+    expect(checkView(home)).toEqual([]);
+    expect(JSON.stringify(home.blocks)).not.toContain(requestId);
+  });
+});

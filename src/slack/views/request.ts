@@ -143,12 +143,44 @@ export function outcomeNotice(request: PurchaseRequest): Message {
   return { text: clip(text.replace(/[*`]/g, ''), 300), blocks: [section(text)] };
 }
 
+/**
+ * Where a Deny button was clicked, so the modal's decision can be answered there: on App Home (the
+ * Home is drawn again) or in a private message such as `/number requests` (its response_url gets
+ * the answer). An approval message needs neither: it is redrawn in place.
+ */
+export interface DenyOrigin {
+  home?: boolean;
+  responseUrl?: string;
+}
+
+/** The request id and origin a deny modal carries; a bare id is a modal opened from a message. */
+export function denyModalMetadata(metadata: string): { id: string } & DenyOrigin {
+  if (!metadata.startsWith('{')) return { id: metadata };
+  try {
+    const parsed = JSON.parse(metadata) as { id?: unknown; home?: unknown; responseUrl?: unknown };
+    return {
+      id: typeof parsed.id === 'string' ? parsed.id : '',
+      ...(parsed.home === true ? { home: true } : {}),
+      ...(typeof parsed.responseUrl === 'string' ? { responseUrl: parsed.responseUrl } : {}),
+    };
+  } catch {
+    return { id: metadata };
+  }
+}
+
 /** The modal an approver fills in to deny: the reason goes to the requester and the audit trail. */
-export function denyModal(request: PurchaseRequest): Record<string, unknown> {
+export function denyModal(
+  request: PurchaseRequest,
+  origin: DenyOrigin = {},
+): Record<string, unknown> {
+  const metadata = JSON.stringify({ id: request.id, ...origin });
   return {
     type: 'modal',
     callback_id: VIEWS.denyModal,
-    private_metadata: request.id,
+    private_metadata:
+      (origin.home || origin.responseUrl) && metadata.length <= LIMITS.privateMetadata
+        ? metadata
+        : request.id,
     title: plain('Deny request', LIMITS.viewTitle),
     submit: plain('Deny', LIMITS.viewSubmit),
     close: plain('Cancel', LIMITS.viewSubmit),
