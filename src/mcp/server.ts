@@ -313,6 +313,8 @@ export function createMcpServer(
       decidedBy: null,
       decisionNote: null,
       error: null,
+      linkTo: null,
+      linkStatus: null,
       next: `The user ${how} the purchase of ${quote.e164} at ${price}; nothing was requested. Do not ask again unless the user wants it.`,
       approvers: [],
       autoApproved: false,

@@ -11,6 +11,7 @@ import type { ListResult } from '../core/commands/numbers.js';
 import type { SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import type { BuyResult } from '../core/commands/buy.js';
+import type { ProvisionResult } from '../core/commands/provision.js';
 import type { Agent } from '../core/ports.js';
 import type { Effect } from '../core/command.js';
 import { formatMoney } from '../core/money.js';
@@ -50,6 +51,10 @@ export function roleFor(effect: Effect): ToolRole {
 // ------------------------------------------------------------------------------------------------
 // Shared output pieces
 
+/** Money in outputs: a decimal amount in the currency's main unit, never cents. */
+const MONEY = "In the currency's main unit (1.15 is $1.15 for USD), not cents";
+const CURRENCY = 'ISO 4217 code of every amount beside it, e.g. USD';
+
 const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
 
 const NumberOut = z.object({
@@ -60,8 +65,8 @@ const NumberOut = z.object({
   carrier: z.string(),
   type: z.string(),
   features: z.array(z.string()),
-  monthlyCost: z.number().nullable(),
-  currency: z.string(),
+  monthlyCost: z.number().nullable().describe(MONEY),
+  currency: z.string().describe(CURRENCY),
   agent: z.string().nullable().describe('Linked voice agent as <platform>:<id>, or null'),
 });
 type NumberOut = z.output<typeof NumberOut>;
@@ -104,9 +109,11 @@ const RequestOut = z.object({
   status: z.enum(REQUEST_STATUSES),
   number: z.string(),
   carrier: z.string(),
-  monthlyCost: z.number().describe("The server's quoted price a month; approval binds to it"),
-  upfrontCost: z.number(),
-  currency: z.string(),
+  monthlyCost: z
+    .number()
+    .describe(`The server's quoted price a month; approval binds to it. ${MONEY}`),
+  upfrontCost: z.number().describe(`Charged once, when bought. ${MONEY}`),
+  currency: z.string().describe(CURRENCY),
   requester: z.string(),
   onBehalfOf: z
     .string()
@@ -119,19 +126,31 @@ const RequestOut = z.object({
   decidedBy: z.string().nullable(),
   decisionNote: z.string().nullable(),
   error: z.string().nullable().describe('Why a failed request failed'),
+  linkTo: z
+    .string()
+    .nullable()
+    .describe(
+      'Requests made by provision_number: the voice agent the number is linked to once bought, without another call',
+    ),
+  linkStatus: z
+    .enum(['pending', 'linked', 'failed'])
+    .nullable()
+    .describe('Whether that link is made yet; failed says why in next'),
   next: z.string().describe('What happens next, in words'),
 });
 type RequestOut = z.output<typeof RequestOut>;
 
 function requestNext(r: PurchaseRequest, approvers: readonly string[]): string {
+  const agent = r.provision?.agent ?? null;
+  const thenLinked = agent ? ` Once bought, it is linked to ${agent} without another call.` : '';
   switch (r.status) {
     case 'pending':
-      return `Waiting for a human approver${approvers.length ? ` (${approvers.join(', ')})` : ''} to approve or deny it in Slack or the CLI; nothing is bought before that. Check again later with get_request.`;
+      return `Waiting for a human approver${approvers.length ? ` (${approvers.join(', ')})` : ''} to approve or deny it in Slack or the CLI; nothing is bought before that.${thenLinked} Check again later with get_request.`;
     case 'approved':
     case 'executing':
-      return 'Approved; the number is being bought. Check again shortly with get_request.';
+      return `Approved; the number is being bought.${thenLinked} Check again shortly with get_request.`;
     case 'done':
-      return `Bought: ${r.e164} now belongs to ${memberOfRequest(r)}. Link it to a voice agent with link_number.`;
+      return `Bought: ${r.e164} now belongs to ${memberOfRequest(r)}. ${agent ? linkNext(r, agent) : 'Link it to a voice agent with link_number.'}`;
     case 'denied':
       return `Denied by ${r.decidedBy ?? 'an approver'}${r.decisionNote ? `: ${r.decisionNote}` : ''}. Nothing was bought.`;
     case 'expired':
@@ -140,6 +159,18 @@ function requestNext(r: PurchaseRequest, approvers: readonly string[]): string {
       return `The purchase failed and nothing was charged${r.errorMessage ? `: ${r.errorMessage}` : ''}. Request another number.`;
     case 'needs_attention':
       return 'The carrier has not confirmed the order; an admin must check it. Do not request it again.';
+  }
+}
+
+/** A provision request's last step, once its number is bought. */
+function linkNext(r: PurchaseRequest, agent: string): string {
+  switch (r.provision?.linkStatus) {
+    case 'linked':
+      return `It is linked to ${agent}: nothing more to do.`;
+    case 'failed':
+      return `Linking it to ${agent} failed${r.provision.linkError ? ` (${r.provision.linkError})` : ''}. Finish with link_number (number ${r.e164}, agent ${agent}).`;
+    default:
+      return `It is being linked to ${agent}. Check again shortly with get_request.`;
   }
 }
 
@@ -159,6 +190,8 @@ function requestView(r: PurchaseRequest, approvers: readonly string[]): RequestO
     decidedBy: r.decidedBy,
     decisionNote: r.decisionNote,
     error: r.errorMessage,
+    linkTo: r.provision?.agent ?? null,
+    linkStatus: r.provision?.agent ? (r.provision.linkStatus ?? 'pending') : null,
     next: requestNext(r, approvers),
   };
 }
@@ -168,6 +201,14 @@ function requestText(v: RequestOut): string {
     `Request ${v.requestId}: ${v.status}. ${v.number} (${v.carrier}) at ${formatMoney(v.monthlyCost, v.currency)}/mo + ${formatMoney(v.upfrontCost, v.currency)} upfront, requested by ${v.requester}${v.onBehalfOf ? ` on behalf of ${v.onBehalfOf}` : ''}.`,
     v.next,
   ].join('\n');
+}
+
+function askedText(v: { autoApproved: boolean; approvers: string[] }): string {
+  return v.autoApproved
+    ? 'Approved by policy (under the auto-approve threshold).'
+    : v.approvers.length
+      ? `Asked to approve: ${v.approvers.join(', ')}.`
+      : 'No approvers are configured: an admin must set SWITCHBOARD_APPROVERS.';
 }
 
 /** Tool rows that need the deps' approver list get it through this closure-free parameter. */
@@ -189,24 +230,29 @@ const SearchOut = z.object({
       carrier: z.string(),
       type: z.string(),
       features: z.array(z.string()),
-      monthlyCost: z.number(),
-      upfrontCost: z.number(),
-      currency: z.string(),
-      expiresAt: z.string(),
+      monthlyCost: z.number().describe(MONEY),
+      upfrontCost: z.number().describe(MONEY),
+      currency: z.string().describe(CURRENCY),
+      expiresAt: z.string().describe('When the quote lapses (ISO 8601); search again after it'),
     }),
   ),
   skipped: z.array(z.object({ carrier: z.string(), reason: z.string() })),
 });
+
+/** A request as request_purchase reports it: the request, who was asked, and what policy did. */
+const BuyFields = {
+  approvers: z
+    .array(z.string())
+    .describe('Who was asked to approve; empty when policy approved it'),
+  autoApproved: z.boolean(),
+};
 
 /** request_purchase: a request (any status), or `declined` when the user said no when asked. */
 const BuyOut = RequestOut.extend({
   requestId: z.string().nullable().describe('Null only when the user declined: nothing was made'),
   status: z.enum([...REQUEST_STATUSES, 'declined']),
   expiresAt: z.string().nullable(),
-  approvers: z
-    .array(z.string())
-    .describe('Who was asked to approve; empty when policy approved it'),
-  autoApproved: z.boolean(),
+  ...BuyFields,
   bought: NumberOut.nullable().describe('The number, when policy approved and it was bought'),
 });
 export type BuyOut = z.output<typeof BuyOut>;
@@ -226,11 +272,19 @@ const ListOut = z.object({
   scope: z.enum(['mine', 'pool', 'all']),
   count: z.number(),
   numbers: z.array(NumberOut),
-  totals: z.object({
-    byOwner: z.array(z.object({ owner: z.string(), count: z.number(), monthly: z.number() })),
-    team: z.object({ count: z.number(), monthly: z.number() }),
-    currency: z.string(),
-  }),
+  totals: z
+    .object({
+      byOwner: z.array(
+        z.object({
+          owner: z.string().describe('Member id, or "pool" for nobody\'s numbers'),
+          count: z.number(),
+          monthly: z.number().describe(MONEY),
+        }),
+      ),
+      team: z.object({ count: z.number(), monthly: z.number().describe(MONEY) }),
+      currency: z.string().describe(CURRENCY),
+    })
+    .describe('Every number in scope, not only those listed; monthly costs summed'),
 });
 
 const AgentsOut = z.object({
@@ -261,8 +315,42 @@ const SyncOut = z.object({
   reconciled: z.number().describe('Purchases left without an outcome by a crash, now settled'),
 });
 
-/** provision's result shape belongs to its command (issue 4); passed through as JSON. */
-const PassThroughOut = z.object({ result: z.unknown() });
+/**
+ * provision_number: `purchase` (a request, found near the business phone, waiting for a human
+ * like request_purchase's) or `existing` (a number the account already owns, claimed and linked).
+ */
+const ProvisionOut = z.object({
+  mode: z
+    .enum(['purchase', 'existing'])
+    .describe('purchase: a purchase request was made; existing: nothing was bought'),
+  agent: z
+    .string()
+    .nullable()
+    .describe('The voice agent the number is linked to (for a purchase: once it is bought)'),
+  request: RequestOut.extend(BuyFields)
+    .nullable()
+    .describe('mode purchase: the purchase request; follow it with get_request'),
+  foundIn: z
+    .string()
+    .nullable()
+    .describe('mode purchase: where the number was found, e.g. area code 415 (San Francisco, CA)'),
+  fallback: z
+    .enum(['area-code', 'region', 'country'])
+    .nullable()
+    .describe(
+      "mode purchase: area-code when found in the business phone's area code, else how far the search widened",
+    ),
+  number: NumberOut.nullable().describe(
+    'mode existing: the number; mode purchase: the number once policy approved and bought it',
+  ),
+  imported: z
+    .boolean()
+    .nullable()
+    .describe('mode existing: true when it was verified at the carrier and recorded now'),
+  claimed: z.boolean().nullable().describe('mode existing: true when it was claimed just now'),
+  linked: z.boolean().nullable().describe('mode existing: true when it was linked to agent'),
+});
+type ProvisionOut = z.output<typeof ProvisionOut>;
 
 export const UNIVERSAL_GUIDANCE =
   'Every call is recorded in the audit trail with the caller and the outcome.';
@@ -344,12 +432,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       text(raw) {
         const v = raw as BuyOut;
         if (v.status === 'declined') return v.next;
-        const who = v.autoApproved
-          ? 'Approved by policy (under the auto-approve threshold).'
-          : v.approvers.length
-            ? `Asked to approve: ${v.approvers.join(', ')}.`
-            : 'No approvers are configured: an admin must set SWITCHBOARD_APPROVERS.';
-        return `${requestText(v as RequestOut)}\n${who}`;
+        return `${requestText(v as RequestOut)}\n${askedText(v)}`;
       },
     },
     {
@@ -567,16 +650,61 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       command: 'provision',
       title: 'Provision a number for a voice agent',
       guidance:
-        'Use it to get a number near a business phone and link it to a voice agent in one step. It SPENDS MONEY once a human approves the purchase; you cannot approve.',
+        "Use it to get a number near a business phone and link it to a voice agent in one step: it searches the phone's area code, then its state or province, then its country, and creates a purchase request like request_purchase's. It SPENDS MONEY once a human approves it in Slack or the CLI (you cannot approve); follow it with get_request, and the number is linked to the agent once bought. With existing=true nothing is bought: a number the carrier account already owns is claimed and linked.",
       annotations: {
         readOnlyHint: false,
         destructiveHint: true,
         idempotentHint: false,
         openWorldHint: true,
       },
-      output: PassThroughOut,
-      view: (raw) => ({ result: JSON.parse(JSON.stringify(raw ?? null)) as unknown }),
-      text: (raw) => JSON.stringify(raw.result, null, 2),
+      output: ProvisionOut,
+      view(raw): ProvisionOut {
+        const r = raw as ProvisionResult;
+        if (r.mode === 'existing')
+          return {
+            mode: 'existing',
+            agent: r.agent,
+            request: null,
+            foundIn: null,
+            fallback: null,
+            number: numberView(r.number),
+            imported: r.imported,
+            claimed: r.claimed,
+            linked: r.linked,
+          };
+        return {
+          mode: 'purchase',
+          agent: r.agent,
+          request: {
+            ...requestView(r.request, r.approvers),
+            approvers: r.approvers,
+            autoApproved: r.autoApproved,
+          },
+          foundIn: r.steps.at(-1)?.where ?? null,
+          fallback: r.fallback,
+          number: r.number ? numberView(r.number) : null,
+          imported: null,
+          claimed: null,
+          linked: null,
+        };
+      },
+      text(raw) {
+        const v = raw as ProvisionOut;
+        if (v.mode === 'existing' || !v.request) {
+          const n = v.number as NumberOut;
+          const done = [
+            v.imported ? 'verified at the carrier and imported' : null,
+            v.claimed ? `claimed for ${n.owner}` : null,
+            v.linked ? `linked to ${n.agent}` : null,
+          ].filter(Boolean);
+          return `${n.number}: ${done.length ? done.join(', ') : 'already provisioned, nothing to do'}. Nothing was bought.\n${numberLine(n)}`;
+        }
+        const near =
+          v.fallback === 'area-code'
+            ? `Found in ${v.foundIn}.`
+            : `Nothing in the business phone's area code; found in ${v.foundIn}.`;
+        return `${near}\n${requestText(v.request)}\n${askedText(v.request)}`;
+      },
     },
   ];
 }

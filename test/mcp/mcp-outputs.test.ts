@@ -1,0 +1,205 @@
+/**
+ * What a model reads back from the tools whose results are more than one record: provision_number
+ * (a purchase request, or an existing number claimed and linked), get_request on a request that
+ * provision made (its number is linked without another call), and the money fields of every
+ * output schema. The SDK's Client validates each structuredContent against the tool's outputSchema.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/core/command.js';
+import { approve } from '../../src/core/commands/index.js';
+import { CoreError } from '../../src/core/errors.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
+import { BOB, makeDeps } from '../helpers/deps.js';
+import type { TestDeps } from '../helpers/deps.js';
+import { freshPglite } from '../helpers/stores.js';
+import type { Connected } from './helpers.js';
+import { MCP_ALICE, MCP_LOCAL, connectInMemory, textOf } from './helpers.js';
+
+let store: SqlStore;
+let deps: TestDeps;
+const open: Connected[] = [];
+
+beforeEach(async () => {
+  store = await freshPglite();
+  deps = makeDeps(store);
+});
+afterEach(async () => {
+  for (const c of open.splice(0)) await c.close();
+  await store.close();
+});
+
+async function connect(identity = MCP_ALICE) {
+  const connected = await connectInMemory(deps, identity);
+  open.push(connected);
+  return connected.client;
+}
+
+type Structured = Record<string, unknown>;
+const structured = (result: unknown) => (result as CallToolResult).structuredContent as Structured;
+const AGENT = 'retell:agent_sandbox_support';
+
+describe('provision_number', () => {
+  it('a purchase: the request, who must approve it and where, the agent it will be linked to; no internal fields', async () => {
+    const client = await connect();
+    const result = await client.callTool({
+      name: 'provision_number',
+      arguments: { target: '+14155550123', agent: AGENT, reason: 'Acme front desk' },
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const out = structured(result);
+    expect(out).toMatchObject({
+      mode: 'purchase',
+      agent: AGENT,
+      fallback: 'area-code',
+      foundIn: 'area code 415 (San Francisco, CA)',
+      number: null,
+      request: {
+        status: 'pending',
+        requester: 'U01ALICE',
+        approvers: ['U01BOB'],
+        autoApproved: false,
+        currency: 'USD',
+        reason: 'Acme front desk',
+        linkTo: AGENT,
+        linkStatus: 'pending',
+      },
+    });
+    const request = out.request as Structured;
+    expect(request.requestId).toMatch(/^R-/);
+    expect(request.number).toMatch(/^\+1415/);
+    // The carrier's and the store's own bookkeeping stays inside.
+    for (const internal of ['holdRef', 'carrierOrderRef', 'attempts', 'numberId', 'quoteId'])
+      expect(JSON.stringify(out)).not.toContain(internal);
+
+    const text = textOf(result);
+    expect(text).toContain(`Request ${request.requestId as string}: pending.`);
+    expect(text).toContain('Found in area code 415 (San Francisco, CA).');
+    expect(text).toMatch(
+      /Waiting for a human approver \(U01BOB\) to approve or deny it in Slack or the CLI/,
+    );
+    expect(text).toContain(`linked to ${AGENT} without another call`);
+    expect(text).toContain('Asked to approve: U01BOB.');
+    expect(text).not.toMatch(/^\s*[{[]/);
+  });
+
+  it('an existing number: claimed and linked, nothing bought, in words', async () => {
+    const local = await connect(MCP_LOCAL);
+    expect((await local.callTool({ name: 'sync_numbers', arguments: {} })).isError).toBeFalsy();
+    const pool = structured(
+      await local.callTool({ name: 'list_numbers', arguments: { scope: 'pool', limit: 1 } }),
+    );
+    const target = (pool.numbers as Array<{ number: string }>)[0]!.number;
+
+    const client = await connect();
+    const result = await client.callTool({
+      name: 'provision_number',
+      arguments: { target, agent: AGENT, existing: true },
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured(result)).toMatchObject({
+      mode: 'existing',
+      agent: AGENT,
+      request: null,
+      imported: false,
+      claimed: true,
+      linked: true,
+      number: { number: target, owner: 'U01ALICE', agent: AGENT },
+    });
+    expect(textOf(result)).toContain(
+      `${target}: claimed for U01ALICE, linked to ${AGENT}. Nothing was bought.`,
+    );
+  });
+});
+
+describe('get_request on a request provision made', () => {
+  async function provisionAndApprove(client: Awaited<ReturnType<typeof connect>>) {
+    const made = structured(
+      await client.callTool({
+        name: 'provision_number',
+        arguments: { target: '415', agent: AGENT },
+      }),
+    );
+    const id = (made.request as Structured).requestId as string;
+    await runCommand(deps, approve, BOB, { id });
+    return id;
+  }
+
+  it('once bought and linked, says so and does not send the model to link_number', async () => {
+    const client = await connect();
+    const id = await provisionAndApprove(client);
+    const result = await client.callTool({ name: 'get_request', arguments: { id } });
+    expect(structured(result)).toMatchObject({
+      status: 'done',
+      linkTo: AGENT,
+      linkStatus: 'linked',
+    });
+    expect(structured(result).next).toContain(`It is linked to ${AGENT}: nothing more to do.`);
+    expect(textOf(result)).not.toContain('Link it to a voice agent with link_number');
+  });
+
+  it('when the link failed after the purchase, says why and how to finish it', async () => {
+    const client = await connect();
+    deps.agents = {
+      ...deps.agents,
+      retell: {
+        ...deps.retell,
+        link: async () => {
+          throw new CoreError('UPSTREAM', 'Retell answered 503');
+        },
+      },
+    };
+    const id = await provisionAndApprove(client);
+    const result = await client.callTool({ name: 'get_request', arguments: { id } });
+    const out = structured(result);
+    expect(out).toMatchObject({ status: 'done', linkTo: AGENT, linkStatus: 'failed' });
+    expect(out.next).toContain('Retell answered 503');
+    expect(out.next).toContain(
+      `Finish with link_number (number ${out.number as string}, agent ${AGENT}).`,
+    );
+  });
+
+  it('a plain purchase has no link to make', async () => {
+    const client = await connect();
+    const made = structured(
+      await client.callTool({ name: 'request_purchase', arguments: { target: '415' } }),
+    );
+    expect(made).toMatchObject({ linkTo: null, linkStatus: null });
+    await runCommand(deps, approve, BOB, { id: made.requestId as string });
+    const done = structured(
+      await client.callTool({ name: 'get_request', arguments: { id: made.requestId } }),
+    );
+    expect(done.next).toContain('Link it to a voice agent with link_number.');
+  });
+});
+
+describe('money in output schemas', () => {
+  it('every amount says its unit, every currency what it is', async () => {
+    const client = await connect();
+    const { tools } = await client.listTools();
+    const seen: string[] = [];
+    const walk = (schema: unknown, path: string): void => {
+      if (!schema || typeof schema !== 'object') return;
+      const s = schema as Record<string, unknown>;
+      for (const [key, value] of Object.entries((s.properties ?? {}) as Record<string, unknown>)) {
+        const description = (value as { description?: string }).description ?? '';
+        if (/^(monthlyCost|upfrontCost|monthly)$/.test(key)) {
+          seen.push(`${path}.${key}`);
+          expect(description, `${path}.${key}`).toMatch(/main unit .*not cents/);
+        }
+        if (key === 'currency') expect(description, `${path}.${key}`).toMatch(/ISO 4217/);
+        walk(value, `${path}.${key}`);
+      }
+      walk(s.items, `${path}[]`);
+      for (const branch of (s.anyOf ?? []) as unknown[]) walk(branch, path);
+    };
+    for (const tool of tools) walk(tool.outputSchema, tool.name);
+    // Every tool that reports money was looked at.
+    for (const name of ['search_numbers', 'request_purchase', 'get_request', 'list_numbers'])
+      expect(
+        seen.some((p) => p.startsWith(`${name}.`)),
+        name,
+      ).toBe(true);
+    expect(seen.some((p) => p.startsWith('provision_number.request'))).toBe(true);
+  });
+});
