@@ -69,7 +69,37 @@ export function errorMessage(error: CoreError, logger: Logger): Message {
   return textMessage(`${icon} ${esc(clip(error.message, 2900))}`);
 }
 
-type Reply = (message: Message, options?: { replace?: boolean }) => Promise<void>;
+type Reply = (
+  message: Message,
+  options?: { replace?: boolean; progress?: boolean },
+) => Promise<void>;
+
+/**
+ * Answers privately through the response_url, or by DM where there is none (App Home, a modal).
+ * Slack takes five answers within 30 minutes on a response_url; an answer it refuses (a sync that
+ * ran longer, say) goes by DM instead of being lost. Progress notes are only dropped.
+ */
+function replyWith(
+  respond: RespondFn | undefined,
+  fallbackDm: (m: Message) => Promise<void>,
+  logger: Logger,
+): Reply {
+  return async (message, options = {}) => {
+    if (!respond) return fallbackDm(message);
+    try {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: options.replace ?? false,
+        text: message.text,
+        blocks: message.blocks as never,
+      });
+    } catch (error) {
+      if (options.progress) throw error;
+      logger.warn({ err: error }, 'Slack refused the response_url; answering by DM');
+      await fallbackDm(message);
+    }
+  };
+}
 
 /** Whether a button was clicked in a message only the clicker sees (a command's private answer). */
 const isEphemeral = (body: unknown) =>
@@ -88,21 +118,6 @@ function respondTo(url: string): RespondFn {
     });
     if (!res.ok) throw new Error(`response_url answered ${res.status}`);
   }) as unknown as RespondFn;
-}
-
-function replyWith(
-  respond: RespondFn | undefined,
-  fallbackDm: (m: Message) => Promise<void>,
-): Reply {
-  return async (message, options = {}) => {
-    if (!respond) return fallbackDm(message);
-    await respond({
-      response_type: 'ephemeral',
-      replace_original: options.replace ?? false,
-      text: message.text,
-      blocks: message.blocks as never,
-    });
-  };
 }
 
 function plainResult(name: string, result: unknown): Message {
@@ -293,7 +308,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
         textMessage(
           `:arrows_counterclockwise: ${event.phase}: ${event.done}${event.total ? `/${event.total}` : ''} numbers${event.message ? ` (${event.message})` : ''}…`,
         ),
-        { replace: true },
+        { replace: true, progress: true },
       ).catch(() => undefined);
     };
     try {
@@ -316,7 +331,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await handleText(
       unesc(command.text ?? ''),
       actor,
-      replyWith(respond, (m) => messages.dm(actor.id, m)),
+      replyWith(respond, (m) => messages.dm(actor.id, m), log),
     );
   });
 
@@ -324,7 +339,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await ack();
     await afterAck();
     const actor = actorOf(body.user);
-    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m), log);
     const quoteId = (action as { value?: string }).value ?? '';
     try {
       const result = await run<BuyResult>(findCommand('buy') as AnyCommand, actor, {
@@ -340,7 +355,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await ack();
     await afterAck();
     const actor = actorOf(body.user);
-    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m), log);
     const id = (action as { value?: string }).value ?? '';
     const result = await decide('approve', actor, { id }, reply);
     if ((body as { view?: { type?: string } }).view?.type === 'home') await publishHome(actor.id);
@@ -353,7 +368,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await ack();
     await afterAck();
     const actor = actorOf(body.user);
-    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m), log);
     const id = ((action as { value?: string }).value ?? '').toUpperCase();
     try {
       const request = await deps.store.getRequest(id);
@@ -392,7 +407,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     await ack();
     await afterAck();
     const actor = actorOf(body.user);
-    const reply = replyWith(respond, (m) => messages.dm(actor.id, m));
+    const reply = replyWith(respond, (m) => messages.dm(actor.id, m), log);
     try {
       const value = JSON.parse((action as { value?: string }).value ?? '{}') as Record<
         string,
@@ -416,7 +431,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     const actor = actorOf(body.user);
     const origin = denyModalMetadata(view.private_metadata);
     const reply = origin.responseUrl
-      ? replyWith(respondTo(origin.responseUrl), (m) => messages.dm(actor.id, m))
+      ? replyWith(respondTo(origin.responseUrl), (m) => messages.dm(actor.id, m), log)
       : (m: Message) => messages.dm(actor.id, m);
     const result = await decide('deny', actor, { id: origin.id, reason }, reply);
     if (origin.home) await publishHome(actor.id);

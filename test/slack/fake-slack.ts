@@ -29,6 +29,13 @@ export interface FakeSlack {
   socketUrl: string | null;
   /** Web API methods that answer { ok: false, error: 'channel_not_found' } while listed. */
   failing: Set<string>;
+  /**
+   * response_url posts Slack refused (404 `used_url` after five answers, as Slack does, or
+   * `expired_url` once `expireResponseUrl` says so); they are not in `responses`.
+   */
+  refusedResponses: ResponseUrlPost[];
+  /** After `uses` more answers, the response_url `id` answers 404 expired_url (its 30 minutes are up). */
+  expireResponseUrl(id: string, uses: number): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +57,8 @@ function parseArgs(text: string, contentType: string | undefined): Record<string
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const responses: ResponseUrlPost[] = [];
+  const refusedResponses: ResponseUrlPost[] = [];
+  const expiresAfter = new Map<string, number>();
   let ts = 1_700_000_000;
   const fake = { socketUrl: null as string | null, failing: new Set<string>() };
   const server = createServer((req, res) => {
@@ -61,10 +70,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         res.end(JSON.stringify(value));
       };
       if (path.startsWith('/response/')) {
-        responses.push({
+        const post = {
           id: path.slice('/response/'.length),
           body: JSON.parse(body) as Record<string, unknown>,
-        });
+        };
+        const used = responses.filter((r) => r.id === post.id).length;
+        const limit = expiresAfter.get(post.id) ?? 5;
+        if (used >= limit) {
+          refusedResponses.push(post);
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end(limit < 5 ? 'expired_url' : 'used_url');
+          return;
+        }
+        responses.push(post);
         return send({ ok: true });
       }
       const method = path.replace(/^\/api\//, '');
@@ -106,6 +124,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${local.url}/api/`,
     calls,
     responses,
+    refusedResponses,
+    expireResponseUrl: (id: string, uses: number) => {
+      expiresAfter.set(id, responses.filter((r) => r.id === id).length + uses);
+    },
     responseUrl: (id: string) => `${local.url}/response/${id}`,
     callsTo: (method: string) => calls.filter((call) => call.method === method),
     close: local.close,

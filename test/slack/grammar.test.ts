@@ -35,6 +35,24 @@ describe('/number grammar', () => {
     expect(h.fake.responses.filter((r) => r.id === 'sync').length).toBeLessThanOrEqual(5);
   });
 
+  it('a sync that outlives its response_url (30 minutes, 5 answers) still reports, by DM', async () => {
+    h.fake.expireResponseUrl('sync-long', 1); // "Syncing…" gets through, then the URL expires
+    const reply = await say('U01ADMIN', 'sync', 'sync-long');
+    expect(textOf(reply.body.blocks)).toContain('Syncing');
+    const dm = await eventually(
+      () =>
+        h.fake
+          .callsTo('chat.postMessage')
+          .find(
+            (c) =>
+              c.args.channel === 'DU01ADMIN' && textOf(c.args.blocks).includes('Sync finished'),
+          ),
+      'the sync result by DM',
+    );
+    expect(textOf(dm.args.blocks)).toContain('sandbox');
+    expect(h.fake.refusedResponses.filter((r) => r.id === 'sync-long')).toHaveLength(1);
+  });
+
   it('a member cannot sync', async () => {
     await say('U01CAROL', 'sync', 'sync-carol');
     const refusal = await eventually(
