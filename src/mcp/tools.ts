@@ -599,6 +599,11 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       text(raw) {
         const v = raw as z.output<typeof AgentsOut>;
         return [
+          ...(v.agents.length
+            ? []
+            : [
+                `No voice agents found${v.skipped.length ? '' : ': create one in Retell or VAPI first; nothing can be linked until then'}.`,
+              ]),
           ...v.agents.map((a) => `${a.agent}  ${a.name}${a.sandbox ? '  (sandbox)' : ''}`),
           ...v.skipped.map((s) => `(${s.platform} left out: ${s.reason})`),
         ].join('\n');

@@ -1,8 +1,9 @@
 /**
  * What a model reads back from the tools whose results are more than one record: provision_number
  * (a purchase request, or an existing number claimed and linked), get_request on a request that
- * provision made (its number is linked without another call), and the money fields of every
- * output schema. The SDK's Client validates each structuredContent against the tool's outputSchema.
+ * provision made (its number is linked without another call), list_agents with nothing to list,
+ * and the money fields of every output schema. The SDK's Client validates each structuredContent
+ * against the tool's outputSchema.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -170,6 +171,18 @@ describe('get_request on a request provision made', () => {
       await client.callTool({ name: 'get_request', arguments: { id: made.requestId } }),
     );
     expect(done.next).toContain('Link it to a voice agent with link_number.');
+  });
+});
+
+describe('list_agents', () => {
+  it('with no agents anywhere, says so (the text is never empty)', async () => {
+    deps.agents = { retell: { ...deps.retell, listAgents: async () => [] } };
+    const client = await connect();
+    const result = await client.callTool({ name: 'list_agents', arguments: {} });
+    expect(structured(result)).toEqual({ agents: [], skipped: [] });
+    expect(textOf(result)).toBe(
+      'No voice agents found: create one in Retell or VAPI first; nothing can be linked until then.',
+    );
   });
 });
 
