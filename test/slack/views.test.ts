@@ -21,6 +21,7 @@ import {
   requestedMessage,
 } from '../../src/slack/views/request.js';
 import { searchMessage } from '../../src/slack/views/search.js';
+import { textOf } from './fake-slack.js';
 
 const long = (n: number) => 'Ω<&>'.repeat(Math.ceil(n / 4)).slice(0, n);
 const now = new Date('2026-11-21T11:17:00Z');
@@ -142,6 +143,28 @@ describe('Slack views stay within Block Kit limits', () => {
     const m = searchMessage(result);
     expect(message(m)).toEqual([]);
     expect(m.blocks.length).toBeLessThanOrEqual(50);
+  });
+
+  it('a search for 50 (--limit 50) shows as many as fit, and says how many are shown', () => {
+    const result: SearchResult = {
+      criteria: { country: 'US', numberType: 'local', features: [], limit: 50 },
+      described: 'area code 415 (San Francisco, CA)',
+      quotes: Array.from({ length: 50 }, (_, i) => quote(i)),
+      carriers: ['sandbox', 'telnyx'],
+      skipped: [{ carrier: 'telnyx', reason: 'no answer within 8 s' }],
+      sandbox: true,
+    };
+    const m = searchMessage(result);
+    expect(message(m)).toEqual([]);
+    const buttons = m.blocks.filter((b) => b.accessory).length;
+    // head, sandbox note, one skipped carrier, the prices' expiry: 46 rows left of 50 blocks.
+    expect(buttons).toBe(46);
+    expect(textOf(m.blocks[0])).toContain('50 numbers in area code 415');
+    expect(textOf(m.blocks[0])).toContain('the 46 cheapest are shown');
+    // Ten found: all shown, nothing said about it.
+    const ten = searchMessage({ ...result, quotes: result.quotes.slice(0, 10) });
+    expect(ten.blocks.filter((b) => b.accessory)).toHaveLength(10);
+    expect(textOf(ten.blocks[0])).not.toContain('shown');
   });
 
   it('the approval message in every status, requester notices, the requested reply', () => {

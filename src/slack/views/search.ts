@@ -5,6 +5,7 @@ import { ACTIONS, SLASH_COMMAND } from '../registry.js';
 import type { Message } from './blocks.js';
 import { button, context, esc, fit, section, slackDate } from './blocks.js';
 import { SANDBOX_NOTE, carrierLabel, phone, place, price } from './common.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Search results: one line per number (number, place, carrier, monthly and upfront price) with a
@@ -12,11 +13,16 @@ import { SANDBOX_NOTE, carrierLabel, phone, place, price } from './common.js';
  * price charged is the server's quote, never text from Slack.
  */
 export function searchMessage(result: SearchResult): Message {
-  const quotes = result.quotes.slice(0, 40);
+  // One block per quote (its Request button is the section's accessory), in what the message's
+  // other blocks leave: `--limit 50` finds more than fit, and the header says how many are shown.
+  const others = 2 + (result.sandbox ? 1 : 0) + result.skipped.length;
+  const quotes = result.quotes.slice(0, Math.max(1, LIMITS.messageBlocks - others));
+  const shown =
+    quotes.length < result.quotes.length ? ` (the ${quotes.length} cheapest are shown)` : '';
   const head =
     result.quotes.length === 0
       ? `No numbers available in ${esc(result.described)}. ${esc(emptySearchHint(result.criteria))}`
-      : `*${result.quotes.length} number${result.quotes.length === 1 ? '' : 's'} in ${esc(result.described)}*, cheapest first`;
+      : `*${result.quotes.length} number${result.quotes.length === 1 ? '' : 's'} in ${esc(result.described)}*, cheapest first${shown}`;
   const blocks = [
     section(head),
     ...(result.sandbox ? [context(SANDBOX_NOTE)] : []),
