@@ -64,15 +64,37 @@ const rpcError = (code: number, message: string) => ({
   id: null,
 });
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('too large');
-    chunks.push(chunk as Buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+/**
+ * The request body, or `too-large` past MAX_BODY (declared or sent). The request is never
+ * destroyed here: the answer (413) goes out whole, and `Connection: close` ends the connection
+ * after it, so a client's next request does not land on a half-read one.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return Promise.resolve('too-large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        done();
+        resolve('too-large');
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    const onClose = () => onError(new Error('the client closed the request before its end'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 export async function createMcpHttpHandler(
@@ -183,11 +205,29 @@ export async function createMcpHttpHandler(
       );
       return;
     }
+    let raw: Buffer | 'too-large';
+    try {
+      raw = await readBody(req);
+    } catch {
+      return; // the client went away mid-body: nobody to answer
+    }
+    if (raw === 'too-large') {
+      sendJson(
+        res,
+        413,
+        rpcError(
+          -32600,
+          `The request body is over ${MAX_BODY / 1024 / 1024} MiB, the most this server reads.`,
+        ),
+        { connection: 'close' },
+      );
+      return;
+    }
     let body: unknown;
     try {
-      body = await readJson(req);
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
-      sendJson(res, 400, rpcError(-32700, 'The body is not JSON (or is over 4 MiB).'));
+      sendJson(res, 400, rpcError(-32700, 'Parse error: the body is not valid JSON.'));
       return;
     }
     if (!isInitializeRequest(body)) {

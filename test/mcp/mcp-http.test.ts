@@ -147,6 +147,81 @@ describe('MCP over Streamable HTTP: who may connect', () => {
   });
 });
 
+describe('MCP over Streamable HTTP: the opening request body', () => {
+  const headers = (token: string) => ({
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  });
+
+  /** An initialize POST sent in chunks, with no Content-Length (so the size is only known late). */
+  function chunkedPost(token: string, total: number): Promise<{ status: number; body: string }> {
+    const url = new URL(`${base}/mcp`);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/mcp',
+          method: 'POST',
+          headers: headers(token),
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      // The server may answer and close before the whole body is sent: that is its right.
+      req.on('error', (error) => (req.writableEnded ? undefined : reject(error)));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      for (let sent = 0; sent < total; sent += chunk.length) req.write(chunk);
+      req.end();
+    });
+  }
+
+  it('over 4 MiB: 413 that says so (declared or streamed), and the next request is answered', async () => {
+    const token = await makeToken('claude', 'requester');
+    const declared = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: headers(token),
+      body: ' '.repeat(5 * 1024 * 1024),
+    });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as { error: { message: string } }).error.message).toMatch(
+      /over 4 MiB/,
+    );
+    // The same client's next requests get answers, not a reset connection.
+    for (let i = 0; i < 3; i++) {
+      const next = await fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: headers(token),
+        body: INITIALIZE,
+      });
+      expect(next.status).toBe(200);
+      await next.text();
+    }
+
+    const streamed = await chunkedPost(token, 5 * 1024 * 1024);
+    expect(streamed.status).toBe(413);
+    expect(streamed.body).toMatch(/over 4 MiB/);
+    expect((await rawPost({ authorization: `Bearer ${token}` })).status).toBe(200);
+  });
+
+  it('a body that is not JSON: 400 parse error, which does not blame the size', async () => {
+    const token = await makeToken('claude', 'requester');
+    const res = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: headers(token),
+      body: '{"jsonrpc": "2.0", "method": "initialize"',
+    });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: number; message: string } };
+    expect(error.code).toBe(-32700);
+    expect(error.message).toBe('Parse error: the body is not valid JSON.');
+  });
+});
+
 describe('MCP over Streamable HTTP: tools by role', () => {
   it('a requester sees every tool and acts as mcp:<token name>; its purchase waits for a human', async () => {
     const client = await connect(await makeToken('claude', 'requester'));
