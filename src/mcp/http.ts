@@ -166,7 +166,7 @@ export async function createMcpHttpHandler(
     const limited = await options.rateLimiter?.take(`mcp-member:${token.owner}`);
     if (limited && !limited.ok) {
       const seconds = Math.max(1, Math.ceil(limited.retryAfterMs / 1000));
-      log?.warn({ token: token.name, retryAfterMs: limited.retryAfterMs }, 'rate limited');
+      log?.warn({ tokenName: token.name, retryAfterMs: limited.retryAfterMs }, 'rate limited');
       sendJson(res, 429, rpcError(-32000, slowDownMessage(limited.retryAfterMs)), {
         'retry-after': String(seconds),
       });
@@ -253,7 +253,7 @@ export async function createMcpHttpHandler(
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, server, tokenId: token.id, lastSeen: Date.now() });
-        log?.info({ token: token.name, role: token.role }, 'MCP session opened');
+        log?.info({ tokenName: token.name, role: token.role }, 'MCP session opened');
       },
     });
     transport.onclose = () => {

@@ -2,7 +2,8 @@
  * MCP over Streamable HTTP: the SDK's StreamableHTTPClientTransport against createMcpHttpHandler
  * mounted on a small local node:http server (as `switchboard serve` mounts it), on a PGlite store.
  */
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -10,12 +11,15 @@ import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/s
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/config/logger.js';
 import { runCommand } from '../../src/core/command.js';
 import { approve } from '../../src/core/commands/index.js';
 import type { ApiTokenRole } from '../../src/core/ports.js';
+import { createMcpHttpHandler } from '../../src/mcp/http.js';
 import { generateToken } from '../../src/mcp/tokens.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { BOB, makeDeps } from '../helpers/deps.js';
+import { listenLocal } from '../helpers/local-http.js';
 import type { TestDeps } from '../helpers/deps.js';
 import { startMcpHttpServer } from '../helpers/mcp-http-server.js';
 import type { McpHttpServer } from '../helpers/mcp-http-server.js';
@@ -219,6 +223,50 @@ describe('MCP over Streamable HTTP: the opening request body', () => {
     const { error } = (await res.json()) as { error: { code: number; message: string } };
     expect(error.code).toBe(-32700);
     expect(error.message).toBe('Parse error: the body is not valid JSON.');
+  });
+});
+
+describe('MCP over Streamable HTTP: the log', () => {
+  it('names the token that opened a session (its name is no secret), never the token itself', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      stream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString('utf8'));
+          callback();
+        },
+      }),
+    });
+    const app = { config: loadConfig({}), deps, storeLabel: 'test', close: async () => {} } as App;
+    const server = createServer();
+    const listening = await listenLocal(server);
+    const handler = await createMcpHttpHandler(app, {
+      allowedHosts: [new URL(listening.url).host],
+      logger,
+    });
+    server.on('request', (req, res) => void handler.handle(req, res));
+    try {
+      const token = await makeToken('alice-claude', 'requester');
+      const client = new Client({ name: 'logged', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${listening.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      await client.callTool({ name: 'list_numbers', arguments: {} });
+      await client.close();
+      const opened = lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line.msg === 'MCP session opened');
+      // The logger censors any key named token: the name goes under another key, or is lost.
+      expect(opened).toMatchObject({ tokenName: 'alice-claude', role: 'requester' });
+      expect(JSON.stringify(opened)).not.toContain('[redacted]');
+      expect(lines.join('')).not.toContain(token);
+    } finally {
+      await handler.close();
+      await listening.close();
+    }
   });
 });
 
