@@ -50,8 +50,23 @@ const actorOf = (user: { id: string; name?: string; username?: string }): Actor 
   ...((user.name ?? user.username) ? { displayName: user.name ?? user.username } : {}),
 });
 
+/**
+ * The core names members by Slack user id ("ask another approver (U07QJ2K8M1L)"); in Slack a
+ * mention shows their name. Ids of the policy's members, and anything shaped like a real Slack id
+ * (U or W, at least nine characters, a digit among them), become mentions.
+ */
+function mentionIds(text: string, members: readonly string[]): string {
+  return text.replace(/\b[UW][A-Z0-9]{2,}\b/g, (id) =>
+    members.includes(id) || /^[UW](?=[A-Z]*\d)[A-Z0-9]{8,}$/.test(id) ? `<@${id}>` : id,
+  );
+}
+
 /** Slack's answer for each error: the message names the fix; unknown errors get a reference. */
-export function errorMessage(error: CoreError, logger: Logger): Message {
+export function errorMessage(
+  error: CoreError,
+  logger: Logger,
+  members: readonly string[] = [],
+): Message {
   if (error.code === 'INTERNAL') {
     const ref = randomUUID().slice(0, 8);
     logger.error({ err: error.cause ?? error, ref }, 'unexpected error in a Slack request');
@@ -66,7 +81,7 @@ export function errorMessage(error: CoreError, logger: Logger): Message {
         ? ':x:'
         : ':warning:';
   // Core messages echo what was typed (a city, an agent id) and what a vendor said: never mrkdwn.
-  return textMessage(`${icon} ${esc(clip(error.message, 2900))}`);
+  return textMessage(`${icon} ${mentionIds(esc(clip(error.message, 2900)), members)}`);
 }
 
 type Reply = (
@@ -131,6 +146,8 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
   const { app, messages } = ctx;
   const deps = app.deps;
   const log = ctx.logger;
+  const members = [...deps.policy.approvers, ...deps.policy.admins];
+  const fail = (error: CoreError) => errorMessage(error, log, members);
 
   // Every request is acked before any work starts, across a burst too (ack-gate.ts).
   const gate = createAckGate();
@@ -166,7 +183,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       return result;
     } catch (thrown) {
       const error = asCoreError(thrown);
-      await reply(errorMessage(error, log));
+      await reply(fail(error));
       // Already decided elsewhere: make sure every message shows it.
       if (error.code === 'CONFLICT') await messages.refresh(input.id.toUpperCase());
       return null;
@@ -290,7 +307,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
         }
       }
     } catch (thrown) {
-      await reply(errorMessage(asCoreError(thrown), log));
+      await reply(fail(asCoreError(thrown)));
     }
   }
 
@@ -318,7 +335,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       await messages.refreshStale();
     } catch (thrown) {
       await pending;
-      await reply(errorMessage(asCoreError(thrown), log), { replace: true });
+      await reply(fail(asCoreError(thrown)), { replace: true });
     }
   }
 
@@ -347,7 +364,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       });
       await afterBuy(result, reply);
     } catch (thrown) {
-      await reply(errorMessage(asCoreError(thrown), log));
+      await reply(fail(asCoreError(thrown)));
     }
   });
 
@@ -399,7 +416,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     } catch (thrown) {
       const error = asCoreError(thrown);
       if (error.code === 'FORBIDDEN') await auditRefusal(deps, actor, 'deny', error);
-      await reply(errorMessage(error, log));
+      await reply(fail(error));
     }
   });
 
@@ -416,7 +433,7 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       const result = await run<unknown>(findCommand('release') as AnyCommand, actor, value);
       await reply(plainResult('release', result), { replace: true });
     } catch (thrown) {
-      await reply(errorMessage(asCoreError(thrown), log));
+      await reply(fail(asCoreError(thrown)));
     }
   });
 

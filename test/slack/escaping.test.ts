@@ -4,7 +4,10 @@
  * city that is not known, a deny reason) is escaped again, so `<!channel>` or `<http://x|y>` typed
  * by a member is shown as typed, never as a mention or a link.
  */
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreError } from '../../src/core/errors.js';
+import { errorMessage } from '../../src/slack/listeners.js';
 import { esc } from '../../src/slack/views/blocks.js';
 import { eventually, postSigned, slashBody, textOf } from './fake-slack.js';
 import { startHarness } from './harness.js';
@@ -84,6 +87,36 @@ describe('Slack text in and out', () => {
     const told = `${textOf(dm.args.blocks)}\n${String(dm.args.text)}`;
     expect(told).toContain('&lt;!here&gt;');
     expect(controls(told).filter((c) => /here|evil/.test(c))).toEqual([]);
+  });
+
+  it('a refusal names the approvers and admins as Slack mentions, not as raw user ids', async () => {
+    const asked = await say('U01ALICE', 'buy 312 --reason "third line"', 'buy-312');
+    const requestId = /R-[0-9A-Z]+/.exec(textOf(asked.body.blocks))?.[0] as string;
+    expect(requestId, textOf(asked.body.blocks)).toBeDefined();
+    const refusal = await say('U01CAROL', `approve ${requestId}`, 'carol-approve');
+    const text = textOf(refusal.body.blocks);
+    expect(text).toContain('Only approvers can approve');
+    expect(text).toContain('<@U01BOB>');
+    expect(text.replace(/<@U01BOB>/g, '')).not.toContain('U01BOB');
+    await say('U01CAROL', 'sync', 'carol-sync'); // "Syncing…", then the refusal in its place
+    const sync = await eventually(
+      () =>
+        h.fake.responses.find(
+          (r) => r.id === 'carol-sync' && textOf(r.body.blocks).includes('Only admins'),
+        ),
+      'the refusal',
+    );
+    expect(textOf(sync.body.blocks)).toContain('admins: <@U01ADMIN>');
+  });
+
+  it('only what is shaped like a Slack user id becomes a mention', () => {
+    const error = new CoreError(
+      'FORBIDDEN',
+      '+14155550100 belongs to U07QJ2K8M1L: UNAVAILABLE in USD, not W123 nor WORKSPACES.',
+    );
+    const text = textOf(errorMessage(error, pino({ level: 'silent' })).blocks);
+    expect(text).toContain('belongs to <@U07QJ2K8M1L>');
+    expect(controls(text)).toEqual(['<@U07QJ2K8M1L>']);
   });
 
   it('an unknown word in help is escaped in the notification text too', async () => {

@@ -61,7 +61,7 @@ describe('Slack: a purchase requested through an approver-owned MCP token', () =
     expect(textOf(refusal.body.blocks)).toContain(
       `You cannot approve ${request.id}: it was requested through your MCP token bob-claude`,
     );
-    expect(textOf(refusal.body.blocks)).toContain('another approver (U01DAVE)');
+    expect(textOf(refusal.body.blocks)).toContain('another approver (<@U01DAVE>)');
     expect((await h.deps.store.getRequest(request.id))?.status).toBe('pending');
     expect(h.fake.callsTo('chat.update')).toHaveLength(0);
     const [refused] = await h.deps.store.listAudit({ actor: 'U01BOB', requestId: request.id });
