@@ -29,6 +29,7 @@ import { makeQuotes } from '../core/commands/search.js';
 import type { ErrorCode } from '../core/errors.js';
 import { CoreError, asCoreError } from '../core/errors.js';
 import { formatMoney } from '../core/money.js';
+import { autoApproves } from '../core/policy.js';
 import { formatNumber, parseE164 } from '../core/phone.js';
 import type { Deps, Progress } from '../core/ports.js';
 import type { Actor, Quote } from '../core/types.js';
@@ -85,8 +86,9 @@ interface BuiltTool {
   definition: Tool;
 }
 
-// JSON schemas depend only on the command registry: made once per process.
-const definitions = new Map<string, Tool>();
+// JSON schemas depend only on the command registry: made once per process. Descriptions depend
+// on the policy too (auto-approval), so they are made with each server.
+const schemas = new Map<string, Pick<Tool, 'inputSchema' | 'outputSchema'>>();
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
   const out = z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
@@ -95,19 +97,21 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchem
 }
 
 function definitionFor(spec: ToolSpec, command: AnyCommand): Tool {
-  let definition = definitions.get(spec.name);
-  if (!definition) {
-    definition = {
-      name: spec.name,
-      title: spec.title,
-      description: `${command.summary}. ${spec.guidance}${command.effect === 'spend' ? ' [spends money after human approval]' : ''}`,
+  let schema = schemas.get(spec.name);
+  if (!schema) {
+    schema = {
       inputSchema: jsonSchema(command.input, 'input'),
       outputSchema: jsonSchema(spec.output, 'output'),
-      annotations: { title: spec.title, ...spec.annotations },
     };
-    definitions.set(spec.name, definition);
+    schemas.set(spec.name, schema);
   }
-  return definition;
+  return {
+    name: spec.name,
+    title: spec.title,
+    description: `${command.summary}. ${spec.guidance}${command.effect === 'spend' ? ' [spends money after human approval]' : ''}`,
+    ...schema,
+    annotations: { title: spec.title, ...spec.annotations },
+  };
 }
 
 /**
@@ -116,7 +120,8 @@ function definitionFor(spec: ToolSpec, command: AnyCommand): Tool {
  */
 export function servedTools(deps: Deps): BuiltTool[] {
   const built: BuiltTool[] = [];
-  for (const spec of toolSpecs({ approvers: deps.policy.approvers })) {
+  const { approvers, autoApproveUnderMonthly } = deps.policy;
+  for (const spec of toolSpecs({ approvers, autoApproveUnderMonthly })) {
     const command = findCommand(spec.command);
     if (!command) continue;
     built.push({
@@ -267,16 +272,21 @@ export function createMcpServer(
     if (!quote) return { input: args };
     const price = `${formatMoney(quote.monthlyCost, quote.currency)}/month + ${formatMoney(quote.upfrontCost, quote.currency)} upfront`;
     const where = [quote.locality, quote.region].filter(Boolean).join(', ');
+    const what = `${formatNumber(quote.e164)}${where ? ` (${where})` : ''} from ${quote.carrier}${quote.sandbox ? ' (sandbox: pretend)' : ''} at ${price}`;
+    // Under the auto-approve threshold this answer is the only one a person gives: say so.
+    const atOnce = autoApproves(deps.policy, quote.monthlyCost);
     const answer = await server.elicitInput(
       {
         mode: 'form',
-        message: `Request the purchase of ${formatNumber(quote.e164)}${where ? ` (${where})` : ''} from ${quote.carrier}${quote.sandbox ? ' (sandbox: pretend)' : ''} at ${price}? A human approver still has to approve it before anything is bought.`,
+        message: atOnce
+          ? `Buy ${what}? It is under this server's auto-approve threshold (${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month), so it is bought at once, with no other approval.`
+          : `Request the purchase of ${what}? A human approver still has to approve it before anything is bought.`,
         requestedSchema: {
           type: 'object',
           properties: {
             confirm: {
               type: 'boolean',
-              title: 'Request this purchase',
+              title: atOnce ? 'Buy this number now' : 'Request this purchase',
               description: `${quote.e164} at ${price}`,
               default: true,
             },

@@ -214,6 +214,16 @@ function askedText(v: { autoApproved: boolean; approvers: string[] }): string {
 /** Tool rows that need the deps' approver list get it through this closure-free parameter. */
 export interface ViewContext {
   approvers: readonly string[];
+  /** Policy: requests under this monthly cost are approved and bought at once (null: never). */
+  autoApproveUnderMonthly?: number | null;
+}
+
+/** What the descriptions of the tools that spend add when policy approves small purchases itself. */
+function autoApproveNote(ctx: ViewContext): string {
+  const limit = ctx.autoApproveUnderMonthly;
+  return limit === null || limit === undefined
+    ? ''
+    : ` Exception: this server's policy approves a number under ${formatMoney(limit)}/month by itself, and it is bought at once, with no human.`;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -412,7 +422,8 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       command: 'buy',
       title: 'Request a number purchase (a human approves)',
       guidance:
-        "Use it when the user wants a new number: give a quote id from search_numbers (best: the price is the one shown), an E.164 number, or an area code (the server picks the cheapest). It creates a purchase request at the server's price and returns its id, status, price and who was asked to approve. It SPENDS MONEY once a human approves it in Slack or the CLI (you cannot approve); follow it with get_request. If the client supports it, the user is asked to confirm first.",
+        "Use it when the user wants a new number: give a quote id from search_numbers (best: the price is the one shown), an E.164 number, or an area code (the server picks the cheapest). It creates a purchase request at the server's price and returns its id, status, price and who was asked to approve. It SPENDS MONEY once a human approves it in Slack or the CLI (you cannot approve); follow it with get_request. If the client supports it, the user is asked to confirm first." +
+        autoApproveNote(ctx),
       annotations: {
         readOnlyHint: false,
         destructiveHint: true,
@@ -655,7 +666,8 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       command: 'provision',
       title: 'Provision a number for a voice agent',
       guidance:
-        "Use it to get a number near a business phone and link it to a voice agent in one step: it searches the phone's area code, then its state or province, then its country, and creates a purchase request like request_purchase's. It SPENDS MONEY once a human approves it in Slack or the CLI (you cannot approve); follow it with get_request, and the number is linked to the agent once bought. With existing=true nothing is bought: a number the carrier account already owns is claimed and linked.",
+        "Use it to get a number near a business phone and link it to a voice agent in one step: it searches the phone's area code, then its state or province, then its country, and creates a purchase request like request_purchase's. It SPENDS MONEY once a human approves it in Slack or the CLI (you cannot approve); follow it with get_request, and the number is linked to the agent once bought. With existing=true nothing is bought: a number the carrier account already owns is claimed and linked." +
+        autoApproveNote(ctx),
       annotations: {
         readOnlyHint: false,
         destructiveHint: true,

@@ -369,6 +369,33 @@ describe('elicitation', () => {
     expect(await store.listRequests({})).toEqual([]);
   });
 
+  it('under the auto-approve threshold, the user and the model are told it is bought at once', async () => {
+    const strict = await connect(MCP_ALICE);
+    for (const tool of (await strict.listTools()).tools)
+      expect(tool.description, tool.name).not.toContain('bought at once');
+
+    deps.policy = { ...deps.policy, autoApproveUnderMonthly: 100 };
+    const { asked, setup } = withAnswer({ action: 'accept', content: { confirm: true } });
+    const client = await connect(MCP_ALICE, { elicitation: { form: {} } }, setup);
+    const described = new Map(
+      (await client.listTools()).tools.map((t) => [t.name, t.description ?? '']),
+    );
+    for (const name of ['request_purchase', 'provision_number'])
+      expect(described.get(name), name).toContain(
+        "this server's policy approves a number under $100.00/month by itself, and it is bought at once, with no human",
+      );
+
+    const result = structured(
+      await client.callTool({ name: 'request_purchase', arguments: { target: '415' } }),
+    );
+    expect(result).toMatchObject({ status: 'done', autoApproved: true });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(
+      /^Buy \+1 415 555 \d{4} .* upfront\? It is under this server's auto-approve threshold \(\$100\.00\/month\), so it is bought at once, with no other approval\.$/,
+    );
+    expect(asked[0]).not.toContain('human approver');
+  });
+
   it('a client without elicitation goes straight through (the approval is the gate)', async () => {
     const client = await connect(MCP_ALICE);
     const result = await client.callTool({
