@@ -219,6 +219,42 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(message(textMessage(long(100_000), true))).toEqual([]);
   });
 
+  it('requests: all shown when they fit; otherwise the ones left out are counted', () => {
+    const bob = { id: 'U01BOB', approver: true, allowSelfApproval: false };
+    const approveButtons = (m: { blocks: unknown[] }) =>
+      (JSON.stringify(m.blocks).match(/"sb_approve:\d+"/g) ?? []).length;
+    const fits = requestsMessage(
+      { scope: 'pending', requests: Array.from({ length: 23 }, (_, i) => request(i)) },
+      bob,
+    );
+    expect(message(fits)).toEqual([]);
+    expect(approveButtons(fits)).toBe(23);
+    expect(textOf(fits.blocks)).not.toMatch(/more/i);
+
+    const many = requestsMessage(
+      { scope: 'pending', requests: Array.from({ length: 50 }, (_, i) => request(i)) },
+      bob,
+    );
+    expect(message(many)).toEqual([]);
+    const shown = approveButtons(many);
+    expect(textOf(many.blocks)).toContain(`…and ${50 - shown} more`);
+  });
+
+  it('App Home counts the requests waiting for an approver that did not fit', () => {
+    const view = homeView({
+      userId: 'U01BOB',
+      approver: true,
+      allowSelfApproval: false,
+      numbers: Array.from({ length: 200 }, (_, i) => number(i)),
+      myRequests: [],
+      waiting: Array.from({ length: 40 }, (_, i) => request(1000 + i)),
+    });
+    expect(checkView(view)).toEqual([]);
+    const shown = (JSON.stringify(view.blocks).match(/"sb_approve:\d+"/g) ?? []).length;
+    expect(shown).toBeLessThan(40);
+    expect(textOf(view.blocks)).toContain(`…and ${40 - shown} more: \`/number requests\``);
+  });
+
   it('App Home for an approver with many numbers and requests', () => {
     const view = homeView({
       userId: 'U01BOB',

@@ -36,7 +36,12 @@ export function homeView(data: HomeData): Record<string, unknown> {
   blocks.push(
     ...(data.myRequests.length === 0
       ? [section('None.')]
-      : requestBlocks(data.myRequests, { ...viewer, approver: false }, 20)),
+      : requestBlocks(
+          data.myRequests,
+          { ...viewer, approver: false },
+          20,
+          `\`${SLASH_COMMAND} requests mine\``,
+        )),
   );
   if (data.approver) {
     blocks.push(divider(), header('Waiting for you'));
@@ -44,7 +49,7 @@ export function homeView(data: HomeData): Record<string, unknown> {
     blocks.push(
       ...(data.waiting.length === 0
         ? [section('Nothing is waiting for an approver.')]
-        : requestBlocks(data.waiting, viewer, room)),
+        : requestBlocks(data.waiting, viewer, room, `\`${SLASH_COMMAND} requests\``)),
     );
   }
   blocks.push(context(`Type \`${SLASH_COMMAND} help\` anywhere for everything you can do.`));

@@ -7,6 +7,7 @@ import { ACTIONS, SLASH_COMMAND } from '../registry.js';
 import type { Block, Element, Message } from './blocks.js';
 import { actions, button, context, esc, fit, mention, section, slackDate } from './blocks.js';
 import { SANDBOX_NOTE, carrierLabel, phone, place } from './common.js';
+import { LIMITS } from './limits.js';
 import { requestLine } from './request.js';
 
 export function numberLine(n: NumberRecord): string {
@@ -86,16 +87,25 @@ export function decisionButtons(request: PurchaseRequest, index: number): Elemen
   ];
 }
 
-/** Requests, with Approve / Deny on pending ones the viewer may decide. */
+/**
+ * Requests, with Approve / Deny on pending ones the viewer may decide, in at most `max` blocks;
+ * when they do not all fit, the last block says how many more there are and where to see them.
+ */
 export function requestBlocks(
   requests: PurchaseRequest[],
   viewer: { id: string; approver: boolean; allowSelfApproval: boolean },
   max: number,
+  more: string,
 ): Block[] {
   const blocks: Block[] = [];
   let index = 0;
-  for (const request of requests) {
-    if (blocks.length + 2 > max) break;
+  for (const [shown, request] of requests.entries()) {
+    // Room for this request (and its buttons), and for the "more" line if others follow it.
+    const last = shown === requests.length - 1;
+    if (blocks.length + 2 + (last ? 0 : 1) > max) {
+      blocks.push(context(`…and ${requests.length - shown} more: ${more}`));
+      break;
+    }
     const note =
       request.status === 'pending'
         ? `expires ${slackDate(request.expiresAt)}`
@@ -119,13 +129,13 @@ export function requestsMessage(
   }
   const blocks = [
     section(`*Requests (${result.scope})*`),
-    ...requestBlocks(result.requests, viewer, 47),
+    ...requestBlocks(
+      result.requests,
+      viewer,
+      LIMITS.messageBlocks - 1,
+      `see them all in the CLI (\`switchboard requests ${result.scope}\`).`,
+    ),
   ];
-  if (result.requests.length > 0 && blocks.length >= 47) {
-    blocks.push(
-      context('More requests than fit here: see them in the CLI (switchboard requests).'),
-    );
-  }
   return { text: `${result.requests.length} requests`, blocks: fit(blocks) };
 }
 
