@@ -16,7 +16,7 @@ import type { ListResult } from '../core/commands/numbers.js';
 import type { SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import { CoreError, asCoreError } from '../core/errors.js';
-import { parseWords, tokenize } from '../core/grammar.js';
+import { flagNames, parseWords, tokenize } from '../core/grammar.js';
 import { parseE164 } from '../core/phone.js';
 import { assertMayDecide, isApprover } from '../core/policy.js';
 import type { Actor, NumberRecord } from '../core/types.js';
@@ -223,8 +223,8 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       await reply(helpMessage(available, asCoreError(error).message));
       return;
     }
-    const [verb, ...rest] = words;
-    if (verb === undefined || verb === 'help') {
+    const [verb, ...typed] = words;
+    if (verb === undefined || verb.toLowerCase() === 'help') {
       await reply(helpMessage(available));
       return;
     }
@@ -235,6 +235,12 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
       await reply(helpMessage(available, error.message));
       return;
     }
+    // Phones turn a typed `--` into a dash (iOS smart punctuation): `—reason` is `--reason`.
+    const flags = new Set(flagNames(command));
+    const rest = typed.map((word) => {
+      const dashed = /^[\u2013\u2014]([a-z][a-z-]*)(=[\s\S]*)?$/.exec(word);
+      return dashed?.[1] && flags.has(dashed[1]) ? `--${dashed[1]}${dashed[2] ?? ''}` : word;
+    });
     let input: Record<string, unknown>;
     try {
       input = parseWords(command, rest);

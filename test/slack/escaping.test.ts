@@ -119,6 +119,20 @@ describe('Slack text in and out', () => {
     expect(controls(text)).toEqual(['<@U07QJ2K8M1L>']);
   });
 
+  it('takes the command as a phone types it: HELP, a dash for --, curly quotes', async () => {
+    const help = await say('U01ALICE', 'HELP', 'help-upper');
+    expect(textOf(help.body.blocks)).toContain('What you can type');
+    expect(textOf(help.body.blocks)).not.toContain('is not something I know');
+    const reply = await say(
+      'U01ALICE',
+      'buy 512 \u2014reason \u201cSupport line\u201d',
+      'buy-dash',
+    );
+    const requestId = /R-[0-9A-Z]+/.exec(textOf(reply.body.blocks))?.[0] as string;
+    expect(requestId, textOf(reply.body.blocks)).toBeDefined();
+    expect((await h.deps.store.getRequest(requestId))?.reason).toBe('Support line');
+  });
+
   it('an unknown word in help is escaped in the notification text too', async () => {
     const reply = await say('U01ALICE', '<!channel>', 'unknown');
     expect(String(reply.body.text)).toContain('&lt;!channel&gt;');
