@@ -219,6 +219,25 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(message(textMessage(long(100_000), true))).toEqual([]);
   });
 
+  it('list: the numbers beyond the page are counted, with how to see them in Slack', () => {
+    const page = (count: number, total: number) =>
+      listMessage({
+        scope: 'all',
+        numbers: Array.from({ length: count }, (_, i) => number(i)),
+        totals: { byOwner: [], team: { count: total, monthly: total }, currency: 'USD' },
+      });
+    const first = page(100, 150);
+    expect(message(first)).toEqual([]);
+    expect(textOf(first.blocks)).toContain(
+      '…and 50 more: see them all with `/number list all --limit 150`',
+    );
+    const huge = page(2000, 2000);
+    expect(message(huge)).toEqual([]);
+    expect(textOf(huge.blocks)).toContain(
+      '…and 1600 more: the CLI lists them all (`switchboard list all --limit 2000`)',
+    );
+  });
+
   it('requests: all shown when they fit; otherwise the ones left out are counted', () => {
     const bob = { id: 'U01BOB', approver: true, allowSelfApproval: false };
     const approveButtons = (m: { blocks: unknown[] }) =>

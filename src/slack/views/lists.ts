@@ -33,6 +33,9 @@ export function numberBlocks(numbers: NumberRecord[], perBlock = 10): Block[] {
   return blocks;
 }
 
+/** The most numbers one list message shows (40 sections of ten). */
+const SLACK_LIST_MAX = 400;
+
 export function listMessage(result: ListResult): Message {
   if (result.numbers.length === 0) {
     const text =
@@ -49,18 +52,20 @@ export function listMessage(result: ListResult): Message {
       (t) =>
         `${t.owner === 'pool' ? '_pool_' : mention(t.owner)}: ${t.count} · ${formatMoney(t.monthly, result.totals.currency)}/mo`,
     );
-  const shown = result.numbers.slice(0, 400);
+  const shown = result.numbers.slice(0, SLACK_LIST_MAX);
+  const total = result.totals.team.count;
+  // More than were asked for (a page of 100 by default): Slack can show up to 400; beyond, the CLI.
+  const seeMore =
+    total <= SLACK_LIST_MAX
+      ? `see them all with \`${SLASH_COMMAND} list ${result.scope} --limit ${total}\`.`
+      : `the CLI lists them all (\`switchboard list ${result.scope} --limit ${total}\`).`;
   const blocks = [
     section(
       `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${result.totals.team.count > result.numbers.length ? `${result.numbers.length} of ${result.totals.team.count}` : result.numbers.length})`,
     ),
     ...numberBlocks(shown),
     ...(result.totals.team.count > shown.length
-      ? [
-          context(
-            `…and ${result.totals.team.count - shown.length} more: use the CLI for the full list (\`switchboard list ${result.scope} --limit N\`).`,
-          ),
-        ]
+      ? [context(`…and ${total - shown.length} more: ${seeMore}`)]
       : []),
     section(
       `*Monthly cost*\n${totals.join('\n')}\nteam: ${result.totals.team.count} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
