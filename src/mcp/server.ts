@@ -13,7 +13,9 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
+  ErrorCode as RpcErrorCode,
   ListToolsRequestSchema,
+  McpError,
   type CallToolResult,
   type ServerNotification,
   type ServerRequest,
@@ -53,6 +55,8 @@ export interface McpIdentity {
 
 export interface McpServerOptions {
   logger?: Logger;
+  /** How long the user has to answer a purchase confirmation (elicitation); default 10 minutes. */
+  confirmTimeoutMs?: number;
 }
 
 /** What the model should do next, per error code (the message itself already names the fix). */
@@ -168,6 +172,7 @@ export function createMcpServer(
   options: McpServerOptions = {},
 ): Server {
   const { actor } = identity;
+  const confirmTimeoutMs = options.confirmTimeoutMs ?? 10 * 60_000;
   const log = options.logger?.child({ via: 'mcp', actor: actor.id });
   const tools = new Map(servedTools(deps).map((tool) => [tool.spec.name, tool]));
   const server = new Server(SERVER_INFO, {
@@ -275,37 +280,51 @@ export function createMcpServer(
     const what = `${formatNumber(quote.e164)}${where ? ` (${where})` : ''} from ${quote.carrier}${quote.sandbox ? ' (sandbox: pretend)' : ''} at ${price}`;
     // Under the auto-approve threshold this answer is the only one a person gives: say so.
     const atOnce = autoApproves(deps.policy, quote.monthlyCost);
-    const answer = await server.elicitInput(
-      {
-        mode: 'form',
-        message: atOnce
-          ? `Buy ${what}? It is under this server's auto-approve threshold (${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month), so it is bought at once, with no other approval.`
-          : `Request the purchase of ${what}? A human approver still has to approve it before anything is bought.`,
-        requestedSchema: {
-          type: 'object',
-          properties: {
-            confirm: {
-              type: 'boolean',
-              title: atOnce ? 'Buy this number now' : 'Request this purchase',
-              description: `${quote.e164} at ${price}`,
-              default: true,
+    const answer = await server
+      .elicitInput(
+        {
+          mode: 'form',
+          message: atOnce
+            ? `Buy ${what}? It is under this server's auto-approve threshold (${formatMoney(deps.policy.autoApproveUnderMonthly ?? 0)}/month), so it is bought at once, with no other approval.`
+            : `Request the purchase of ${what}? A human approver still has to approve it before anything is bought.`,
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              confirm: {
+                type: 'boolean',
+                title: atOnce ? 'Buy this number now' : 'Request this purchase',
+                description: `${quote.e164} at ${price}`,
+                default: true,
+              },
             },
+            required: ['confirm'],
           },
-          required: ['confirm'],
         },
-      },
-      { relatedRequestId: extra.requestId, signal: extra.signal },
-    );
-    if (answer.action === 'accept' && answer.content?.confirm !== false)
+        { relatedRequestId: extra.requestId, signal: extra.signal, timeout: confirmTimeoutMs },
+      )
+      // A person reading a price may take longer than the SDK's 60 s default for a request.
+      .catch((error: unknown) => {
+        if (
+          error instanceof McpError &&
+          error.code === RpcErrorCode.RequestTimeout &&
+          !extra.signal.aborted
+        )
+          return null;
+        throw error;
+      });
+    if (answer?.action === 'accept' && answer.content?.confirm !== false)
       return { input: { ...args, target: quote.id } };
-    const how = answer.action === 'cancel' ? 'cancelled' : 'declined';
+    const purchase = `the purchase of ${quote.e164} at ${price}`;
+    const happened = !answer
+      ? `The user did not answer within ${confirmTimeoutMs >= 60_000 ? `${Math.round(confirmTimeoutMs / 60_000)} minutes` : `${Math.round(confirmTimeoutMs / 1000)} seconds`} when asked to confirm ${purchase}`
+      : `The user ${answer.action === 'cancel' ? 'cancelled' : 'declined'} ${purchase}`;
     await auditRefusal(
       deps,
       actor,
       tool.command.name,
       new CoreError(
         'FORBIDDEN',
-        `The user ${how} the purchase of ${quote.e164} at ${price} when asked to confirm; nothing was requested.`,
+        `${happened}${answer ? ' when asked to confirm' : ''}; nothing was requested.`,
       ),
     );
     const view: BuyOut = {
@@ -325,7 +344,7 @@ export function createMcpServer(
       error: null,
       linkTo: null,
       linkStatus: null,
-      next: `The user ${how} the purchase of ${quote.e164} at ${price}; nothing was requested. Do not ask again unless the user wants it.`,
+      next: `${happened}; nothing was requested. ${answer ? 'Do not ask again unless the user wants it.' : 'Ask the user whether they still want it before requesting it again.'}`,
       approvers: [],
       autoApproved: false,
       bought: null,

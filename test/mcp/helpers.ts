@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Deps } from '../../src/core/ports.js';
-import type { McpIdentity } from '../../src/mcp/server.js';
+import type { McpIdentity, McpServerOptions } from '../../src/mcp/server.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 
 export interface Connected {
@@ -16,8 +16,9 @@ export async function connectInMemory(
   identity: McpIdentity,
   capabilities: ClientCapabilities = {},
   setup?: (client: Client) => void,
+  options: McpServerOptions = {},
 ): Promise<Connected> {
-  const server = createMcpServer(deps, identity);
+  const server = createMcpServer(deps, identity, options);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'switchboard-test', version: '1.0.0' }, { capabilities });

@@ -396,6 +396,34 @@ describe('elicitation', () => {
     expect(asked[0]).not.toContain('human approver');
   });
 
+  it('a user who does not answer in time: nothing is requested, and the model is told so', async () => {
+    const asked: string[] = [];
+    const client = await connect(
+      MCP_ALICE,
+      { elicitation: { form: {} } },
+      (c) =>
+        c.setRequestHandler(ElicitRequestSchema, async (request) => {
+          asked.push(request.params.message);
+          return new Promise<never>(() => undefined); // still reading the price
+        }),
+      { confirmTimeoutMs: 1_500 },
+    );
+    const result = await client.callTool({
+      name: 'request_purchase',
+      arguments: { target: '415' },
+    });
+    expect(asked).toHaveLength(1);
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured(result)).toMatchObject({ requestId: null, status: 'declined' });
+    expect(textOf(result)).toMatch(
+      /^The user did not answer within 2 seconds when asked to confirm the purchase of \+1415\d{7} at .*; nothing was requested\. Ask the user whether they still want it/,
+    );
+    expect(await store.listRequests({})).toEqual([]);
+    const [event] = await store.listAudit({ actor: 'U01ALICE', limit: 1 });
+    expect(event).toMatchObject({ command: 'buy', outcome: 'refused' });
+    expect(event?.message).toContain('did not answer');
+  });
+
   it('a client without elicitation goes straight through (the approval is the gate)', async () => {
     const client = await connect(MCP_ALICE);
     const result = await client.callTool({
