@@ -396,6 +396,15 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     try {
       const request = await deps.store.getRequest(id);
       if (!request) throw new CoreError('NOT_FOUND', `No request ${id}.`);
+      // Past its expiry, a request still pending until the expiry job runs is expired all the
+      // same (approving it is refused too): no form asks for a reason that would go nowhere.
+      if (request.status === 'expired' || request.expiresAt <= deps.clock.now()) {
+        await messages.refresh(id);
+        throw new CoreError(
+          'CONFLICT',
+          `Request ${id} expired before anyone decided; nothing was bought. The requester can ask again: ${SLASH_COMMAND} buy ${request.e164}`,
+        );
+      }
       if (request.status !== 'pending') {
         await messages.refresh(id);
         throw new CoreError(

@@ -551,3 +551,23 @@ describe('Slack: decisions made away from the approval message', () => {
     expect(JSON.stringify(home.blocks)).not.toContain(requestId);
   });
 });
+
+describe('Slack: Deny on a request past its expiry', () => {
+  it('says it expired instead of opening a form for a reason that would go nowhere', async () => {
+    h = await startHarness();
+    const { requestId } = await requestNumber(h);
+    const request = await h.deps.store.getRequest(requestId);
+    // Past its expiry, before the expiry job has run: still 'pending' in the store.
+    h.deps.setNow(new Date((request?.expiresAt.getTime() ?? 0) + 1000));
+    await postSigned(
+      h.server.url,
+      actionBody(h.fake, 'U01BOB', { action_id: 'sb_deny', value: requestId }, { id: 'late' }),
+    );
+    const answer = await eventually(responseFor(h.fake, 'late'), 'the answer', 5_000);
+    expect(textOf(answer.body.blocks)).toContain(
+      `Request ${requestId} expired before anyone decided`,
+    );
+    expect(textOf(answer.body.blocks)).toContain('/number buy +1415');
+    expect(h.fake.callsTo('views.open')).toHaveLength(0);
+  });
+});
