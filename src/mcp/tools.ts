@@ -12,7 +12,7 @@ import type { SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import type { BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
-import type { Agent } from '../core/ports.js';
+import type { Agent, SearchCriteria } from '../core/ports.js';
 import type { Effect } from '../core/command.js';
 import { formatMoney } from '../core/money.js';
 import { memberOfRequest } from '../core/policy.js';
@@ -247,7 +247,28 @@ const SearchOut = z.object({
     }),
   ),
   skipped: z.array(z.object({ carrier: z.string(), reason: z.string() })),
+  next: z.string().describe('What to do next, in words: how to buy, or how to search wider'),
 });
+
+/**
+ * An empty search's advice, in this tool's argument names: loosen only what narrowed the search
+ * (the core's emptySearchHint says the same in the CLI's flags).
+ */
+function searchWider(c: SearchCriteria): string {
+  const tries: string[] = [];
+  if (c.areaCode)
+    tries.push(
+      `a nearby ${c.numberType === 'toll-free' ? 'toll-free prefix' : 'area code'} as query`,
+    );
+  else if (c.locality) tries.push('a nearby city, or its area codes, as query');
+  if (c.contains) tries.push('a shorter contains pattern');
+  if (c.region && !c.locality) tries.push('another region');
+  if (c.features.length > 0) tries.push('fewer features');
+  if (c.numberType === 'mobile') tries.push('type "local"');
+  if (tries.length === 0) return 'Nothing found: try another area code or city as query.';
+  const last = tries.pop() as string;
+  return `Nothing found: try ${tries.length ? `${tries.join(', ')} or ${last}` : last}.`;
+}
 
 /** A request as request_purchase reports it: the request, who was asked, and what policy did. */
 const BuyFields = {
@@ -398,20 +419,23 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
             expiresAt: q.expiresAt.toISOString(),
           })),
           skipped: r.skipped,
+          next: r.quotes.length
+            ? `To buy one, call request_purchase with the quote id as target; a human approver must approve it${ctx.autoApproveUnderMonthly == null ? '' : ` unless it is under ${formatMoney(ctx.autoApproveUnderMonthly)}/month, which policy approves at once`}.`
+            : searchWider(r.criteria),
         };
       },
       text(raw) {
         const v = raw as z.output<typeof SearchOut>;
         const lines = [
-          `${v.quotes.length} number${v.quotes.length === 1 ? '' : 's'} in ${v.where}, cheapest first:`,
+          v.quotes.length
+            ? `${v.quotes.length} number${v.quotes.length === 1 ? '' : 's'} in ${v.where}, cheapest first:`
+            : `No numbers available in ${v.where}.`,
           ...v.quotes.map(
             (q) =>
               `${q.number}  ${q.place ?? ''}  ${q.carrier}  ${formatMoney(q.monthlyCost, q.currency)}/mo + ${formatMoney(q.upfrontCost, q.currency)} upfront  quote ${q.quoteId}`,
           ),
           ...v.skipped.map((s) => `(${s.carrier} left out: ${s.reason})`),
-          v.quotes.length
-            ? 'To buy one, call request_purchase with the quote id as target; a human approver must approve it.'
-            : 'Nothing found: try a nearby area code or fewer filters.',
+          v.next,
         ];
         if (v.sandbox) lines.push('(sandbox carrier: pretend numbers; nothing is really bought)');
         return lines.join('\n');

@@ -2,7 +2,7 @@
  * What a model reads back from the tools whose results are more than one record: provision_number
  * (a purchase request, or an existing number claimed and linked), get_request on a request that
  * provision made (its number is linked without another call), list_agents with nothing to list,
- * and the money fields of every output schema. The SDK's Client validates each structuredContent
+ * search_numbers' advice, and the money fields of every output schema. The SDK's Client validates each structuredContent
  * against the tool's outputSchema.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -182,6 +182,45 @@ describe('list_agents', () => {
     expect(structured(result)).toEqual({ agents: [], skipped: [] });
     expect(textOf(result)).toBe(
       'No voice agents found: create one in Retell or VAPI first; nothing can be linked until then.',
+    );
+  });
+});
+
+describe('search_numbers', () => {
+  const search = async (args: Record<string, unknown>) => {
+    const client = await connect();
+    const result = await client.callTool({ name: 'search_numbers', arguments: args });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    return result;
+  };
+
+  it("nothing found: loosen only what narrowed the search, in the tool's own argument names", async () => {
+    const narrowed = await search({ query: '415', contains: '99999' });
+    expect(structured(narrowed).quotes).toEqual([]);
+    expect(structured(narrowed).next).toBe(
+      'Nothing found: try a nearby area code as query or a shorter contains pattern.',
+    );
+    expect(textOf(narrowed)).toBe(
+      'No numbers available in area code 415 (San Francisco, CA).\n' +
+        'Nothing found: try a nearby area code as query or a shorter contains pattern.\n' +
+        '(sandbox carrier: pretend numbers; nothing is really bought)',
+    );
+
+    deps.carriers = { sandbox: { ...deps.sandbox, search: async () => [] } };
+    const plain = await search({ query: '415' });
+    expect(textOf(plain)).toContain('Nothing found: try a nearby area code as query.');
+    expect(textOf(plain)).not.toMatch(/filters|features|--/);
+  });
+
+  it('quotes found: how to buy, and that a human approves unless policy buys it at once', async () => {
+    const found = await search({ query: '415', limit: 1 });
+    expect(structured(found).next).toBe(
+      'To buy one, call request_purchase with the quote id as target; a human approver must approve it.',
+    );
+    deps.policy = { ...deps.policy, autoApproveUnderMonthly: 5 };
+    const cheap = await search({ query: '415', limit: 1 });
+    expect(textOf(cheap)).toContain(
+      'a human approver must approve it unless it is under $5.00/month, which policy approves at once.',
     );
   });
 });
