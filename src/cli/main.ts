@@ -104,6 +104,13 @@ const OTHER_COMMANDS: OtherCommand[] = [
 
 const findOther = (name: string | undefined) => OTHER_COMMANDS.find((c) => c.name === name);
 
+function unknownCommand(name: string): CoreError {
+  return new CoreError(
+    'INVALID_INPUT',
+    `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), ...OTHER_COMMANDS.map((c) => c.name)].join(', ')}. See: switchboard --help`,
+  );
+}
+
 function otherHelp(command: OtherCommand): string {
   return [
     `${command.summary}.`,
@@ -151,14 +158,17 @@ function help(): string {
 }
 
 function commandHelp(command: AnyCommand): string {
-  const flags = flagNames(command);
+  // A rest argument may also be given as a flag (`deny R-1 --reason "…"`): its usage says so.
+  const flags = [
+    ...flagNames(command),
+    ...command.args.map((arg) => arg.name).filter((name) => command.usage.includes(`--${name}`)),
+  ];
   return [
     `${command.summary}.`,
     '',
     `Usage: switchboard ${command.usage}`,
-    ...(flags.length
-      ? ['', `Options: ${flags.map((f) => `--${f}`).join(', ')}, --json, --as <member id>`]
-      : []),
+    '',
+    `Options: ${[...flags.map((f) => `--${f}`), '--json', '--as <member id>'].join(', ')}`,
     '',
     'Examples:',
     ...command.examples.map((example) => `  switchboard ${example}`),
@@ -183,7 +193,8 @@ function takeGlobals(argv: string[]): Globals {
     else if (arg === '--version' || arg === '-v') globals.version = true;
     else if (arg === '--as') {
       const value = argv[++i];
-      if (value === undefined)
+      // `list --as --json` is a missing id, not a member called "--json".
+      if (value === undefined || value.startsWith('-'))
         throw new CoreError('INVALID_INPUT', '--as needs a member id, e.g. --as U01ALICE');
       globals.as = value;
     } else if (arg.startsWith('--as=')) globals.as = arg.slice(5);
@@ -195,7 +206,7 @@ function takeGlobals(argv: string[]): Globals {
 function actorFor(as: string | undefined): Actor {
   if (as === undefined)
     return { id: 'local', surface: 'cli', displayName: 'local operator', extraRoles: ['admin'] };
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(as)) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(as)) {
     throw new CoreError(
       'INVALID_INPUT',
       `"${as}" is not a member id. Use a Slack user id such as U01ALICE.`,
@@ -216,7 +227,19 @@ async function defaultOpenApp(io: CliIo, json: boolean): Promise<App> {
         `Creating the embedded database in ${config.dataDir} (first run only, a few seconds)…\n`,
       );
   }
-  return openApp(config);
+  try {
+    return await openApp(config);
+  } catch (error) {
+    // The stores turn what they foresee (an unreachable database, a busy folder) into a CoreError;
+    // anything else here is the folder itself (a file in the way, no permission, a full disk),
+    // which the user can fix once they see it.
+    if (error instanceof CoreError || config.databaseUrl || supabase) throw error;
+    throw new CoreError(
+      'INTERNAL',
+      `Cannot open the embedded database in ${config.dataDir} (SWITCHBOARD_DATA_DIR): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
 }
 
 export async function main(argv: string[], given: CliIo = defaultIo()): Promise<number> {
@@ -249,6 +272,7 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
   try {
     globals = takeGlobals(argv);
   } catch (error) {
+    json = argv.includes('--json');
     return fail(asCoreError(error));
   }
   json = globals.json;
@@ -296,7 +320,10 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
     return 0;
   }
   if (name === undefined || name === 'help') {
-    printHelp(words[0] ? (findCommand(words[0]) ?? findOther(words[0])) : undefined);
+    const topic = words[0];
+    const target = topic === undefined ? undefined : (findCommand(topic) ?? findOther(topic));
+    if (topic !== undefined && target === undefined) return fail(unknownCommand(topic));
+    printHelp(target);
     return 0;
   }
   const command = findCommand(name);
@@ -307,7 +334,16 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
     printHelp(command ?? other);
     return 0;
   }
-  if (name === 'migrate') return migrateCommand(io, json);
+  if (name === 'migrate') {
+    if (words.length > 0)
+      return fail(
+        new CoreError(
+          'INVALID_INPUT',
+          `migrate does not take "${words.join(' ')}". Usage: switchboard migrate`,
+        ),
+      );
+    return migrateCommand(io, json);
+  }
   const extra = EXTRA_COMMANDS[name];
   if (extra) {
     try {
@@ -334,15 +370,13 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
   }
   try {
     if (!command) {
-      const error = new CoreError(
-        'INVALID_INPUT',
-        `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), ...OTHER_COMMANDS.map((c) => c.name)].join(', ')}. See: switchboard --help`,
-      );
+      const error = unknownCommand(name);
       await auditRefusal(app.deps, actor, name, error);
       return fail(error);
     }
     let input: Record<string, unknown>;
     try {
+      refuseShortOptions(command, words);
       input = parseWords(command, words);
     } catch (error) {
       const refusal = asCoreError(error);
@@ -375,6 +409,23 @@ export async function main(argv: string[], given: CliIo = defaultIo()): Promise<
   } finally {
     await app.close();
   }
+}
+
+/**
+ * Options take two dashes. Otherwise a word such as `-l` is read as an argument: `search 415 -l 3`
+ * looked for a city called "415 -l 3". A word right after a `--flag` is that flag's value.
+ */
+function refuseShortOptions(command: AnyCommand, words: string[]): void {
+  words.forEach((word, i) => {
+    const previous = words[i - 1];
+    if (!/^-[A-Za-z]/.test(word) || (previous?.startsWith('--') && !previous.includes('='))) return;
+    const known = flagNames(command).map((name) => `--${name}`);
+    const meant = known.filter((flag) => flag.startsWith(`-${word.slice(0, 2)}`));
+    throw new CoreError(
+      'INVALID_INPUT',
+      `${command.name} has no option ${word}: options take two dashes.${meant.length === 1 ? ` Did you mean ${meant[0]}?` : ''}${known.length ? ` Options: ${known.join(', ')}.` : ''} Usage: ${command.usage}`,
+    );
+  });
 }
 
 function progressPrinter(io: CliIo): ProgressBar {
