@@ -169,7 +169,9 @@ export const renderers: Record<string, (result: never) => string> = {
     `Denied ${r.request.id} (${r.request.e164}) for ${memberOfRequest(r.request)}.${r.request.decisionNote ? ` Reason: ${r.request.decisionNote}` : ''}`,
   requests: (r: { scope: string; requests: PurchaseRequest[] }) =>
     r.requests.length === 0
-      ? `No ${r.scope === 'all' ? '' : `${r.scope} `}requests.`
+      ? r.scope === 'mine'
+        ? 'You have no requests.'
+        : `No ${r.scope === 'all' ? '' : `${r.scope} `}requests.`
       : table(
           ['REQUEST', 'STATUS', 'NUMBER', 'REQUESTER', 'MONTHLY', 'CREATED', 'NOTE'],
           r.requests.map((q) => [
@@ -216,8 +218,9 @@ export const renderers: Record<string, (result: never) => string> = {
       String(t.count),
       formatMoney(t.monthly, r.totals.currency),
     ]);
+    // The last row sums the numbers in scope: the whole team's only for `list all`.
     totals.push([
-      'team',
+      r.scope === 'all' ? 'team' : 'total',
       String(r.totals.team.count),
       formatMoney(r.totals.team.monthly, r.totals.currency),
     ]);
@@ -269,7 +272,8 @@ export const renderers: Record<string, (result: never) => string> = {
       r.reconciled.length > 0
         ? `\nSettled ${r.reconciled.length} interrupted purchase(s): ${r.reconciled.map((q) => `${q.id} ${q.status}`).join(', ')}`
         : '';
-    return `Sync finished.\n${table(['CARRIER', 'SEEN', 'NEW', 'UPDATED', 'UNCHANGED', 'MISSING'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])}${reconciled}\nNew numbers are in the pool: list pool`;
+    const added = r.results.some((x) => x.run.new > 0);
+    return `Sync finished.\n${table(['CARRIER', 'SEEN', 'NEW', 'UPDATED', 'UNCHANGED', 'MISSING'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])}${reconciled}${added ? '\nNew numbers are in the pool: list pool' : ''}`;
   },
   accounts: (r: AccountsResult) =>
     r.created

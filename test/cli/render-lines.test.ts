@@ -1,0 +1,57 @@
+/**
+ * Lines of the CLI's answers that must not mislead: an empty list of one's own requests, the
+ * totals under a list that is not the whole team's, and a sync that found nothing new.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
+import { runCli } from '../helpers/cli-in-process.js';
+import { makeDeps } from '../helpers/deps.js';
+import { freshPglite } from '../helpers/stores.js';
+
+describe('answers that read right', () => {
+  let store: SqlStore;
+  let app: App;
+  beforeEach(async () => {
+    store = await freshPglite();
+    const env = { SWITCHBOARD_APPROVERS: 'U01BOB', SWITCHBOARD_ADMINS: 'U01ADMIN' };
+    app = {
+      config: loadConfig(env),
+      deps: makeDeps(store),
+      storeLabel: 'test',
+      close: () => store.close(),
+    };
+    return () => store.close();
+  });
+
+  it('an empty "requests mine" reads as English', async () => {
+    const run = await runCli(app, ['requests', 'mine', '--as', 'U01ZED']);
+    expect(run.stdout).toBe('You have no requests.\n');
+    expect((await runCli(app, ['requests', '--as', 'U01BOB'])).stdout).toBe(
+      'No pending requests.\n',
+    );
+  });
+
+  it('the totals row of "list pool" and "list mine" is their total, not the team', async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    const pool = await runCli(app, ['list', 'pool']);
+    expect(pool.stdout).toMatch(/^\(pool\)\s+4\s+\$5\.65$/m);
+    expect(pool.stdout).toMatch(/^total\s+4\s+\$5\.65$/m);
+    expect(pool.stdout).not.toMatch(/^team/m);
+    const mine = await runCli(app, ['list', 'mine', '--as', 'U01CAROL']);
+    expect(mine.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
+    const all = await runCli(app, ['list', 'all']);
+    expect(all.stdout).toMatch(/^team\s+5\s+\$6\.65$/m);
+  });
+
+  it('sync says new numbers are in the pool only when there are new numbers', async () => {
+    const first = await runCli(app, ['sync']);
+    expect(first.stdout).toContain('New numbers are in the pool: list pool');
+    const again = await runCli(app, ['sync']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/sandbox\s+5\s+0\s+0\s+5\s+0/);
+    expect(again.stdout).not.toContain('New numbers');
+  });
+});
