@@ -9,6 +9,7 @@
  * leave no audit event and would not get the core's messages that name the fix; and the tool list
  * depends on who is asking (a reader sees the read tools only).
  */
+import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -73,13 +74,17 @@ export const NEXT_STEP: Record<ErrorCode, string> = {
   UNAVAILABLE:
     'A service Switchboard needs is not available or not configured: tell the user what the message says to set up.',
   INTERNAL:
-    'Something went wrong inside Switchboard: tell the user and do not retry in a loop; an admin can check the server log.',
+    'Something went wrong inside Switchboard: tell the user and do not retry in a loop; an admin finds the cause in the server log by the error id.',
 };
 
-export function errorResult(error: CoreError): CallToolResult {
+/** The model's view of an error; `errorId` names the server log line of an unexpected one. */
+export function errorResult(error: CoreError, errorId?: string): CallToolResult {
+  const id = errorId ? ` (error id ${errorId})` : '';
   return {
     isError: true,
-    content: [{ type: 'text', text: `${error.code}: ${error.message}\n${NEXT_STEP[error.code]}` }],
+    content: [
+      { type: 'text', text: `${error.code}: ${error.message}${id}\n${NEXT_STEP[error.code]}` },
+    ],
   };
 }
 
@@ -252,9 +257,11 @@ export function createMcpServer(
       } satisfies CallToolResult;
     } catch (thrown) {
       const error = asCoreError(thrown);
-      if (error.code === 'INTERNAL')
-        log?.error({ err: error.cause, tool: tool.spec.name }, 'tool failed');
-      return errorResult(error);
+      if (error.code !== 'INTERNAL') return errorResult(error);
+      // The model and the user see only an id; the cause, which may quote internals, stays in the log.
+      const errorId = randomUUID().slice(0, 8);
+      log?.error({ err: error.cause, tool: tool.spec.name, errorId }, 'tool failed');
+      return errorResult(error, errorId);
     }
   }
 

@@ -6,7 +6,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/config/logger.js';
 import { runCommand } from '../../src/core/command.js';
 import { approve } from '../../src/core/commands/index.js';
 import type { Carrier, OwnedNumber } from '../../src/core/ports.js';
@@ -275,6 +277,39 @@ describe('roles and refusals', () => {
       errorCode: 'INVALID_INPUT',
       surface: 'mcp',
     });
+  });
+});
+
+describe('unexpected failures', () => {
+  it('the model gets a generic message with an error id; the log line with that id has the cause', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({
+      stream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+          callback();
+        },
+      }),
+    });
+    deps.store = Object.create(store, {
+      listNumbers: {
+        value: async () => {
+          throw new Error('relation "numbers" is locked by pid 4242');
+        },
+      },
+    }) as SqlStore;
+    const client = await connect(MCP_ALICE, {}, undefined, { logger });
+    const result = await client.callTool({ name: 'list_numbers', arguments: {} });
+    expect(result.isError).toBe(true);
+    const match =
+      /^INTERNAL: Something went wrong inside Switchboard\. \(error id ([0-9a-f]{8})\)\n/.exec(
+        textOf(result),
+      );
+    expect(match, textOf(result)).not.toBeNull();
+    expect(textOf(result)).not.toContain('pid 4242');
+    const logged = lines.find((line) => line.msg === 'tool failed');
+    expect(logged).toMatchObject({ errorId: match?.[1], tool: 'list_numbers' });
+    expect(JSON.stringify(logged)).toContain('pid 4242');
   });
 });
 
