@@ -251,14 +251,18 @@ export const renderers: Record<string, (result: never) => string> = {
       : lines.join('\n');
   },
   agents: (r: { agents: Agent[]; skipped: Array<{ platform: string; reason: string }> }) =>
-    `${table(
-      ['AGENT', 'NAME', 'PLATFORM'],
-      r.agents.map((a) => [
-        `${a.platform}:${a.id}`,
-        a.name,
-        a.sandbox ? `${a.platform} (sandbox)` : a.platform,
-      ]),
-    )}${r.skipped.map((s) => `\n(${s.platform} left out: ${s.reason})`).join('')}\n\nLink a number with: switchboard link <number> <platform>:<agent id>`,
+    r.agents.length === 0
+      ? r.skipped.length > 0
+        ? `No voice agents could be listed:${r.skipped.map((s) => `\n(${s.platform} left out: ${s.reason})`).join('')}`
+        : 'No voice agents yet: create one in Retell or VAPI, then link a number to it with: switchboard link <number> <platform>:<agent id>'
+      : `${table(
+          ['AGENT', 'NAME', 'PLATFORM'],
+          r.agents.map((a) => [
+            `${a.platform}:${a.id}`,
+            a.name,
+            a.sandbox ? `${a.platform} (sandbox)` : a.platform,
+          ]),
+        )}${r.skipped.map((s) => `\n(${s.platform} left out: ${s.reason})`).join('')}\n\nLink a number with: switchboard link <number> <platform>:<agent id>`,
   sync: (r: SyncResult) => {
     const rows = r.results.map((x) => [
       x.carrier,

@@ -1,9 +1,11 @@
 /**
  * Lines of the CLI's answers that must not mislead: an empty list of one's own requests, the
- * totals under a list that is not the whole team's, and a sync that found nothing new.
+ * totals under a list that is not the whole team's, a sync that found nothing new, and an agent
+ * list that came back empty.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { runCli } from '../helpers/cli-in-process.js';
@@ -53,5 +55,21 @@ describe('answers that read right', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/sandbox\s+5\s+0\s+0\s+5\s+0/);
     expect(again.stdout).not.toContain('New numbers');
+  });
+  it('agents with every platform failing says so, not an empty table and advice to link', async () => {
+    app.deps.agents = {
+      retell: createSandboxAgents('retell', { faultRate: 1, faults: ['server_error'] }),
+      vapi: createSandboxAgents('vapi', { faultRate: 1, faults: ['server_error'] }),
+    };
+    const run = await runCli(app, ['agents']);
+    expect(run.stdout).toMatch(
+      /^No voice agents could be listed:\n\(retell left out: .+\)\n\(vapi left out: .+\)\n$/,
+    );
+    expect(run.stdout).not.toContain('AGENT');
+    expect(run.stdout).not.toContain('Link a number with');
+    app.deps.agents = {};
+    expect((await runCli(app, ['agents'])).stdout).toMatch(
+      /^No voice agents yet: create one in Retell or VAPI/,
+    );
   });
 });
