@@ -109,7 +109,8 @@ function definitionFor(spec: ToolSpec, command: AnyCommand): Tool {
   let schema = schemas.get(spec.name);
   if (!schema) {
     schema = {
-      inputSchema: jsonSchema(command.input, 'input'),
+      // The commands' schemas drop unknown keys; a model is told instead (see unknownArguments).
+      inputSchema: { ...jsonSchema(command.input, 'input'), additionalProperties: false },
       outputSchema: jsonSchema(spec.output, 'output'),
     };
     schemas.set(spec.name, schema);
@@ -141,6 +142,20 @@ export function servedTools(deps: Deps): BuiltTool[] {
     });
   }
   return built;
+}
+
+/**
+ * Arguments the tool does not have. The command's schema would drop them silently, so a model that
+ * guessed a name (numberType for type, offset for paging) would take the answer for what it asked.
+ */
+function unknownArguments(tool: BuiltTool, args: Record<string, unknown>): CoreError | null {
+  const known = Object.keys(tool.command.input.shape);
+  const unknown = Object.keys(args).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return null;
+  return new CoreError(
+    'INVALID_INPUT',
+    `${tool.spec.name} has no argument${unknown.length === 1 ? '' : 's'} ${unknown.map((key) => `"${key}"`).join(', ')}. Its arguments: ${known.join(', ') || 'none'}.`,
+  );
 }
 
 const mayUse = (identity: McpIdentity, tool: BuiltTool) =>
@@ -217,7 +232,9 @@ export function createMcpServer(
         ),
       );
     } else {
-      result = await call(tool, request.params.arguments ?? {}, extra);
+      const args = request.params.arguments ?? {};
+      const unknown = unknownArguments(tool, args);
+      result = unknown ? await refuse(tool.command.name, unknown) : await call(tool, args, extra);
     }
     log?.info(
       {

@@ -280,6 +280,41 @@ describe('roles and refusals', () => {
   });
 });
 
+describe('arguments a tool does not have', () => {
+  it('are refused with the names it has (they were dropped silently), and the schemas say so', async () => {
+    const client = await connect(MCP_ALICE);
+    for (const tool of (await client.listTools()).tools)
+      expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
+
+    const result = await client.callTool({
+      name: 'search_numbers',
+      arguments: { query: '800', numberType: 'toll-free' },
+    });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe(
+      'INVALID_INPUT: search_numbers has no argument "numberType". Its arguments: query, contains, region, type, features, country, carrier, limit.\nFix the arguments as the message says and call the tool again.',
+    );
+    const [event] = await store.listAudit({ actor: 'U01ALICE', limit: 1 });
+    expect(event).toMatchObject({
+      command: 'search',
+      outcome: 'refused',
+      errorCode: 'INVALID_INPUT',
+    });
+
+    const paged = await client.callTool({
+      name: 'list_numbers',
+      arguments: { scope: 'pool', offset: 100, cursor: 'x' },
+    });
+    expect(textOf(paged)).toMatch(
+      /^INVALID_INPUT: list_numbers has no arguments "offset", "cursor"\. Its arguments: scope, limit\./,
+    );
+    const none = await client.callTool({ name: 'sync_numbers', arguments: { all: true } });
+    expect(textOf(none)).toMatch(
+      /^INVALID_INPUT: sync_numbers has no argument "all"\. Its arguments: carrier\./,
+    );
+  });
+});
+
 describe('unexpected failures', () => {
   it('the model gets a generic message with an error id; the log line with that id has the cause', async () => {
     const lines: Array<Record<string, unknown>> = [];
