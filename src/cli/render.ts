@@ -40,6 +40,8 @@ function describeRequestState(request: PurchaseRequest): string {
       return `waiting for approval until ${when(request.expiresAt)}`;
     case 'done':
       return `bought and assigned to ${memberOfRequest(request)}${linkState(request)}`;
+    case 'expired':
+      return `expired ${when(request.expiresAt)} before anyone decided; ask again with: buy ${request.e164}`;
     case 'denied':
       return `denied by ${request.decidedBy}${request.decisionNote ? `: ${request.decisionNote}` : ''}`;
     case 'failed':
@@ -183,9 +185,11 @@ export const renderers: Record<string, (result: never) => string> = {
             when(q.createdAt),
             q.status === 'pending'
               ? `expires ${when(q.expiresAt)}`
-              : q.status === 'done'
-                ? linkState(q).replace(/^; /, '').slice(0, 60)
-                : (q.errorMessage ?? q.decisionNote ?? '').slice(0, 60),
+              : q.status === 'expired'
+                ? `expired ${when(q.expiresAt)}`
+                : q.status === 'done'
+                  ? linkState(q).replace(/^; /, '').slice(0, 60)
+                  : (q.errorMessage ?? q.decisionNote ?? '').slice(0, 60),
           ]),
           ['left', 'left', 'left', 'left', 'right', 'left', 'left'],
         ),

@@ -1,7 +1,7 @@
 /**
  * Lines of the CLI's answers that must not mislead: an empty list of one's own requests, the
- * totals under a list that is not the whole team's, a sync that found nothing new, and an agent
- * list that came back empty.
+ * totals under a list that is not the whole team's, a sync that found nothing new, an agent
+ * list that came back empty, and a request nobody decided in time.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -9,7 +9,7 @@ import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { runCli } from '../helpers/cli-in-process.js';
-import { makeDeps } from '../helpers/deps.js';
+import { makeDeps, type TestDeps } from '../helpers/deps.js';
 import { freshPglite } from '../helpers/stores.js';
 
 describe('answers that read right', () => {
@@ -70,6 +70,25 @@ describe('answers that read right', () => {
     app.deps.agents = {};
     expect((await runCli(app, ['agents'])).stdout).toMatch(
       /^No voice agents yet: create one in Retell or VAPI/,
+    );
+  });
+  it('an expired request says when it expired and how to ask again, in request and requests', async () => {
+    const bought = await runCli(app, ['buy', '415', '--as', 'U01ALICE', '--json']);
+    const { id, e164 } = JSON.parse(bought.stdout).result.request as { id: string; e164: string };
+    // The test policy's requests wait 60 minutes.
+    const later = new Date(Date.now() + 2 * 60 * 60_000);
+    (app.deps as TestDeps).setNow(later);
+    const run = await runCli(app, ['request', id]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^expired \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ before anyone decided; ask again with: buy \\${e164}$`,
+        'm',
+      ),
+    );
+    const list = await runCli(app, ['requests', 'all']);
+    expect(list.stdout).toMatch(
+      new RegExp(`^${id}\\s+expired .* expired \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ$`, 'm'),
     );
   });
 });
