@@ -114,9 +114,12 @@ function renderBuy(r: BuyResult): string {
       ? `Bought ${what}: approved by policy (under the auto-approve threshold) and assigned to ${memberOfRequest(r.request)}. Request ${r.request.id}.`
       : `Request ${r.request.id} for ${what} was approved by policy but ${describeRequestState(r.request)}`;
   }
-  const approvers =
-    r.approvers.length > 0 ? r.approvers.join(', ') : 'nobody yet: set SWITCHBOARD_APPROVERS';
-  return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; approvers: ${approvers}.\nAn approver runs: switchboard approve ${r.request.id}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
+  const approve = `switchboard approve ${r.request.id}`;
+  const next =
+    r.approvers.length > 0
+      ? `approvers: ${r.approvers.join(', ')}.\nAn approver runs: ${approve}`
+      : `nobody can approve it yet.\nAn admin sets SWITCHBOARD_APPROVERS; then an approver runs: ${approve}`;
+  return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; ${next}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
 }
 
 export const renderers: Record<string, (result: never) => string> = {

@@ -1,7 +1,7 @@
 /**
  * Lines of the CLI's answers that must not mislead: an empty list of one's own requests, the
  * totals under a list that is not the whole team's, a sync that found nothing new, an agent
- * list that came back empty, and a request nobody decided in time.
+ * list that came back empty, a request nobody decided in time, and one nobody can approve.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -90,5 +90,15 @@ describe('answers that read right', () => {
     expect(list.stdout).toMatch(
       new RegExp(`^${id}\\s+expired .* expired \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ$`, 'm'),
     );
+  });
+  it('a purchase with no approvers configured says nobody can approve it, not "an approver runs"', async () => {
+    app.deps.policy = { ...app.deps.policy, approvers: [] };
+    const run = await runCli(app, ['buy', '415', '--as', 'U01ALICE']);
+    expect(run.code, run.stderr).toBe(0);
+    const id = /Request (R-\w+)/.exec(run.stdout)?.[1];
+    expect(run.stdout).toContain(
+      `; nobody can approve it yet.\nAn admin sets SWITCHBOARD_APPROVERS; then an approver runs: switchboard approve ${id}\n`,
+    );
+    expect(run.stdout).not.toMatch(/^An approver runs/m);
   });
 });
