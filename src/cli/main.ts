@@ -104,10 +104,33 @@ const OTHER_COMMANDS: OtherCommand[] = [
 
 const findOther = (name: string | undefined) => OTHER_COMMANDS.find((c) => c.name === name);
 
+/** Edits (insert, delete, substitute, swap two neighbours) between two short words. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 function unknownCommand(name: string): CoreError {
+  const names = [...commands.map((c) => c.name), ...OTHER_COMMANDS.map((c) => c.name)];
+  const typed = name.toLowerCase();
+  const [closest] = names
+    .map((candidate) => ({ candidate, edits: distance(typed, candidate) }))
+    .filter(({ edits }) => edits <= (typed.length > 4 ? 2 : 1))
+    .sort((x, y) => x.edits - y.edits);
   return new CoreError(
     'INVALID_INPUT',
-    `Unknown command "${name}". Commands: ${[...commands.map((c) => c.name), ...OTHER_COMMANDS.map((c) => c.name)].join(', ')}. See: switchboard --help`,
+    `Unknown command "${name}".${closest ? ` Did you mean ${closest.candidate}?` : ''} Commands: ${names.join(', ')}. See: switchboard --help`,
   );
 }
 

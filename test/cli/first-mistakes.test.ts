@@ -52,8 +52,28 @@ describe('mistakes caught before anything runs', () => {
     const run = await bare(['help', 'serch']);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^error: Unknown command "serch"\. Commands: search, buy/);
+    expect(run.stderr).toMatch(
+      /^error: Unknown command "serch"\. Did you mean search\? Commands: search, buy/,
+    );
     expect((await bare(['help', 'search'])).stdout).toMatch(/^Usage: switchboard search/m);
+  });
+
+  it('a mistyped command is answered with the command meant, when one is close', async () => {
+    const guesses: Array<[string, string | null]> = [
+      ['lsit', 'list'],
+      ['reqeusts', 'requests'],
+      ['BUY', 'buy'],
+      ['provison', 'provision'],
+      ['frobnicate', null],
+      ['ls', null],
+    ];
+    for (const [typed, meant] of guesses) {
+      const run = await bare(['help', typed]);
+      expect(run.code, typed).toBe(2);
+      if (meant)
+        expect(run.stderr, typed).toContain(`Unknown command "${typed}". Did you mean ${meant}? `);
+      else expect(run.stderr, typed).toContain(`Unknown command "${typed}". Commands: `);
+    }
   });
 
   it('migrate refuses words it does not take, and touches no database', async () => {
