@@ -85,16 +85,18 @@ export async function runCommand<O>(
   const started = performance.now();
   const note: AuditNote = {};
   try {
+    // The usage line is the CLI's and Slack's grammar; an assistant calls a tool by its schema.
+    const usage = actor.surface === 'mcp' ? undefined : command.usage;
     const nul = findNul(rawInput);
     if (nul !== null) {
       throw new CoreError(
         'INVALID_INPUT',
-        `${nul ? `${nul}: ` : ''}text cannot contain a NUL character (\\0). Type it again without it. Usage: ${command.usage}`,
+        `${nul ? `${nul}: ` : ''}text cannot contain a NUL character (\\0). Type it again without it.${usage ? ` Usage: ${usage}` : ''}`,
       );
     }
     const parsed = command.input.safeParse(rawInput);
     if (!parsed.success) {
-      throw new CoreError('INVALID_INPUT', describeZodError(parsed.error, command.usage));
+      throw new CoreError('INVALID_INPUT', describeZodError(parsed.error, usage));
     }
     const context: CommandContext = {
       deps,
