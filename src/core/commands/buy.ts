@@ -27,11 +27,11 @@ export const buyInput = z.object({
     .string()
     .regex(
       /^AC[0-9a-fA-F]{32}$/,
-      'give a Twilio subaccount SID: AC followed by 32 hex digits (see: accounts list)',
+      'give a Twilio subaccount SID: AC followed by 32 hex digits (an admin can list them)',
     )
     .optional()
     .describe(
-      'Twilio subaccount to buy the number into (see `accounts list`); the main account by default',
+      'Twilio subaccount SID (AC followed by 32 hex digits) to buy the number into; the main account by default',
     ),
 });
 
@@ -136,7 +136,8 @@ async function quotesFor(
 
 export const buy = defineCommand({
   name: 'buy',
-  summary: 'Request a purchase: an approver must approve before any money is spent',
+  summary:
+    'Request a purchase: an approver must approve before any money is spent, unless policy auto-approves it',
   effect: 'spend',
   usage:
     'buy <area code | +E.164 | quote id> [--reason "…"] [--type local|toll-free|mobile] [--carrier telnyx|twilio] [--account AC…]',

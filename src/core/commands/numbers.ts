@@ -209,7 +209,7 @@ export const list = defineCommand({
     scope: z
       .enum(['mine', 'pool', 'all'])
       .optional()
-      .describe("mine (default), pool (nobody's, free to claim) or all"),
+      .describe("mine (the default; all for admins), pool (nobody's, free to claim) or all"),
     limit: z
       .number()
       .int()
