@@ -118,7 +118,7 @@ function renderBuy(r: BuyResult): string {
   const next =
     r.approvers.length > 0
       ? `approvers: ${r.approvers.join(', ')}.\nAn approver runs: ${approve}`
-      : `nobody can approve it yet.\nAn admin sets SWITCHBOARD_APPROVERS; then an approver runs: ${approve}`;
+      : `nobody can approve it yet.\nAn admin adds an approver to SWITCHBOARD_APPROVERS; then the approver runs: ${approve}`;
   return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; ${next}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
 }
 

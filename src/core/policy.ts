@@ -107,7 +107,7 @@ export function assertMayDecide(
     }
     throw new CoreError(
       'FORBIDDEN',
-      `You cannot approve your own request ${request.id}: ${approverList(policy)}.`,
+      `You cannot approve your own request ${request.id}: ${otherApprovers(policy, actor, request)}.`,
     );
   }
 }

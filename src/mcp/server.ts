@@ -130,8 +130,8 @@ function definitionFor(spec: ToolSpec, command: AnyCommand): Tool {
  */
 export function servedTools(deps: Deps): BuiltTool[] {
   const built: BuiltTool[] = [];
-  const { approvers, autoApproveUnderMonthly } = deps.policy;
-  for (const spec of toolSpecs({ approvers, autoApproveUnderMonthly })) {
+  const { approvers, allowSelfApproval, autoApproveUnderMonthly } = deps.policy;
+  for (const spec of toolSpecs({ approvers, allowSelfApproval, autoApproveUnderMonthly })) {
     const command = findCommand(spec.command);
     if (!command) continue;
     built.push({

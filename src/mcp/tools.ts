@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ListResult } from '../core/commands/numbers.js';
 import type { SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
-import type { BuyResult } from '../core/commands/buy.js';
+import { approversOf, type BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
 import type { Agent, SearchCriteria } from '../core/ports.js';
 import type { Effect } from '../core/command.js';
@@ -208,12 +208,14 @@ function askedText(v: { autoApproved: boolean; approvers: string[] }): string {
     ? 'Approved by policy (under the auto-approve threshold).'
     : v.approvers.length
       ? `Asked to approve: ${v.approvers.join(', ')}.`
-      : 'No approvers are configured: an admin must set SWITCHBOARD_APPROVERS.';
+      : 'No one can approve it yet: an admin must add an approver to SWITCHBOARD_APPROVERS.';
 }
 
 /** Tool rows that need the deps' approver list get it through this closure-free parameter. */
 export interface ViewContext {
   approvers: readonly string[];
+  /** Policy: whether a requester may approve their own request. */
+  allowSelfApproval?: boolean;
   /** Policy: requests under this monthly cost are approved and bought at once (null: never). */
   autoApproveUnderMonthly?: number | null;
 }
@@ -483,7 +485,14 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         openWorldHint: true,
       },
       output: RequestOut,
-      view: (raw) => requestView((raw as { request: PurchaseRequest }).request, ctx.approvers),
+      view: (raw) => {
+        const request = (raw as { request: PurchaseRequest }).request;
+        const policy = {
+          approvers: [...ctx.approvers],
+          allowSelfApproval: !!ctx.allowSelfApproval,
+        };
+        return requestView(request, approversOf(policy, request));
+      },
       text: (raw) => requestText(raw as RequestOut),
     },
     {

@@ -97,7 +97,7 @@ describe('answers that read right', () => {
     expect(run.code, run.stderr).toBe(0);
     const id = /Request (R-\w+)/.exec(run.stdout)?.[1];
     expect(run.stdout).toContain(
-      `; nobody can approve it yet.\nAn admin sets SWITCHBOARD_APPROVERS; then an approver runs: switchboard approve ${id}\n`,
+      `; nobody can approve it yet.\nAn admin adds an approver to SWITCHBOARD_APPROVERS; then the approver runs: switchboard approve ${id}\n`,
     );
     expect(run.stdout).not.toMatch(/^An approver runs/m);
   });

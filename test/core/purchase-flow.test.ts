@@ -218,6 +218,25 @@ describe('buy, approve, deny', () => {
     });
   });
 
+  it("the only approver's own request names nobody who could approve it, and says how to get one", async () => {
+    const own = await run<{ request: { id: string }; approvers: string[] }>(buy, BOB, {
+      target: '415',
+      reason: 'test line',
+    });
+    expect(own.approvers).toEqual([]);
+    await expect(run(approve, BOB, { id: own.request.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(
+        /cannot approve your own request .*there is no other approver: an admin adds one to SWITCHBOARD_APPROVERS/,
+      ),
+    });
+    const alices = await run<{ approvers: string[] }>(buy, ALICE, { target: '212' });
+    expect(alices.approvers).toEqual([BOB.id]);
+    deps = makeDeps(store, { policy: { allowSelfApproval: true } });
+    const allowed = await run<{ approvers: string[] }>(buy, BOB, { target: '312' });
+    expect(allowed.approvers).toEqual([BOB.id]);
+  });
+
   it('refuses a request over the per-member cap', async () => {
     deps = makeDeps(store, { policy: { memberNumberCap: 1 } });
     await requestFor(ALICE, '212');

@@ -5,7 +5,7 @@ import { CoreError } from '../errors.js';
 import { formatMoney } from '../money.js';
 import { autoApproves, memberCapRefusal } from '../policy.js';
 import { executePurchase } from '../purchase.js';
-import type { CreateRequestOutcome, NewPurchaseRequest } from '../ports.js';
+import type { CreateRequestOutcome, Deps, NewPurchaseRequest } from '../ports.js';
 import type { NumberRecord, PurchaseRequest, Quote } from '../types.js';
 import { parseE164 } from '../phone.js';
 import { CarrierArg, CountryArg, FeaturesArg, NumberTypeArg, ReasonArg } from '../schemas.js';
@@ -259,8 +259,20 @@ export async function requestPurchase(
   return {
     request,
     quote,
-    approvers: [...deps.policy.approvers],
+    approvers: approversOf(deps.policy, request),
     autoApproved: false,
     number: null,
   };
+}
+
+/**
+ * Who can approve a request: the approvers, less whoever it is for unless policy lets them approve
+ * their own (so the only approver's own request names nobody, rather than themself).
+ */
+export function approversOf(
+  policy: Pick<Deps['policy'], 'approvers' | 'allowSelfApproval'>,
+  request: Pick<PurchaseRequest, 'requester' | 'onBehalfOf'>,
+): string[] {
+  if (policy.allowSelfApproval) return [...policy.approvers];
+  return policy.approvers.filter((id) => id !== request.requester && id !== request.onBehalfOf);
 }

@@ -101,7 +101,7 @@ export function requestedMessage(result: BuyResult): Message {
   const approvers =
     result.approvers.length > 0
       ? result.approvers.map(mention).join(', ')
-      : 'nobody yet: an admin sets SWITCHBOARD_APPROVERS';
+      : 'nobody yet: an admin adds one to SWITCHBOARD_APPROVERS';
   return {
     text: `Requested ${formatNumber(quote.e164)}: request ${request.id} is pending`,
     blocks: [
