@@ -300,7 +300,7 @@ describe('rate limits and body sizes through serve', () => {
         body: chunked(5 * MB),
         duplex: 'half',
       } as RequestInit);
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(413);
       expect(await res.text()).toContain('over 4 MiB');
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
     });
