@@ -417,6 +417,17 @@ describe('audit', () => {
     );
     const own = await run<{ events: Array<{ actor: string }> }>(audit, ALICE, {});
     expect(own.events.every((e) => e.actor === 'U01ALICE')).toBe(true);
+    // Asking for another member's is refused, not answered silently with one's own.
+    await expect(run(audit, ALICE, { actor: CAROL.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('Leave out --actor U01CAROL'),
+    });
+    const named = await run<{ events: Array<{ actor: string }> }>(audit, ALICE, {
+      actor: ALICE.id,
+    });
+    // Her own, and now also her two audit commands (the refused one included).
+    expect(named.events.every((e) => e.actor === ALICE.id)).toBe(true);
+    expect(named.events).toHaveLength(own.events.length + 2);
   });
 
   it('lists requests: members see theirs, approvers the pending ones', async () => {

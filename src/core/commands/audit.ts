@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
-import { seesEveryone } from '../policy.js';
+import { CoreError } from '../errors.js';
+import { memberOf, seesEveryone } from '../policy.js';
 import type { AuditEvent } from '../types.js';
 import { toE164, parseE164 } from '../phone.js';
 
@@ -32,6 +33,12 @@ export const audit = defineCommand({
   }),
   async run(ctx, input): Promise<{ events: AuditEvent[] }> {
     const { deps, actor } = ctx;
+    if (input.actor && input.actor !== memberOf(actor) && !seesEveryone(deps.policy, actor)) {
+      throw new CoreError(
+        'FORBIDDEN',
+        `Members see only their own audit events; approvers and admins see everyone's. Leave out --actor ${input.actor} to see yours.`,
+      );
+    }
     const subject = input.subject?.trim();
     const filter = {
       limit: input.limit,
