@@ -154,7 +154,9 @@ describe('buy, approve, deny', () => {
     });
     await expect(run(approve, BOB, { id: first.id })).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: expect.stringContaining('already denied by U01BOB'),
+      message: expect.stringMatching(
+        /already denied by U01BOB at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/,
+      ),
     });
     const second = await requestFor(ALICE);
     await expect(run(deny, ALICE, { id: second.id })).resolves.toMatchObject({

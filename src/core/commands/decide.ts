@@ -23,13 +23,16 @@ async function loadRequest(ctx: CommandContext, id: string): Promise<PurchaseReq
   return request;
 }
 
+/** A time as people read it in a message: 2026-11-21 23:31 UTC. */
+const minuteUtc = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 function notPending(request: PurchaseRequest): CoreError {
   const who = request.decidedBy ? ` by ${request.decidedBy}` : '';
-  const when = request.decidedAt ? ` at ${request.decidedAt.toISOString()}` : '';
+  const when = request.decidedAt ? ` at ${minuteUtc(request.decidedAt)}` : '';
   if (request.status === 'expired') {
     return new CoreError(
       'CONFLICT',
-      `Request ${request.id} expired at ${request.expiresAt.toISOString()} before anyone decided. Ask for it again: buy ${request.e164}`,
+      `Request ${request.id} expired at ${minuteUtc(request.expiresAt)} before anyone decided. Ask for it again: buy ${request.e164}`,
       { details: { status: request.status } },
     );
   }
