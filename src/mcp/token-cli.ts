@@ -198,7 +198,15 @@ export const tokenCommand: ExtraCommand = async (io, words, options) => {
       command = tokenRevoke;
       input = { name: rest[0] };
     } else {
-      throw new CoreError('INVALID_INPUT', USAGE);
+      const what =
+        action === undefined
+          ? 'token needs a subcommand: create, list or revoke.'
+          : action === 'revoke' && rest.length === 0
+            ? "token revoke needs the token's name."
+            : action === 'list' || action === 'revoke'
+              ? `token ${action} does not take "${rest.slice(action === 'revoke' ? 1 : 0).join(' ')}".`
+              : `token has no subcommand "${action}": it takes create, list or revoke.`;
+      throw new CoreError('INVALID_INPUT', `${what} ${USAGE}`.trim());
     }
   } catch (error) {
     const coreError =

@@ -57,6 +57,21 @@ async function createToken(...args: string[]): Promise<string> {
 const connect = (token: string): Promise<Client> => mcp.connect(token, 'token-owner-test');
 
 describe('token create --for, and token list', () => {
+  it('a wrong subcommand or word count says which, then the usage', async () => {
+    const cases: Array<[string[], string]> = [
+      [[], 'token needs a subcommand: create, list or revoke.'],
+      [['foo'], 'token has no subcommand "foo": it takes create, list or revoke.'],
+      [['revoke'], "token revoke needs the token's name."],
+      [['revoke', 'a', 'b'], 'token revoke does not take "b".'],
+      [['list', 'all'], 'token list does not take "all".'],
+    ];
+    for (const [words, said] of cases) {
+      const out = await cli('token', ...words);
+      expect(out.code, words.join(' ')).toBe(2);
+      expect(out.stderr).toContain(`error: ${said} Usage: switchboard token create`);
+    }
+  });
+
   it('the owner defaults to the maker; --for names another member; list shows the owner', async () => {
     const text = await cli('token', 'create', '--name', 'ops', '--role', 'requester');
     expect(text.code, text.stderr).toBe(0);
