@@ -81,7 +81,7 @@ export class FaultInjector {
     const where = `${this.label} ${operation}`;
     switch (kind) {
       case 'rate_limit':
-        return new CoreError('UNAVAILABLE', `${where}: rate limited (429), retry after 1 s`, {
+        return new CoreError('UNAVAILABLE', `${where}: rate limited (429)`, {
           vendorCode: '429',
           details: { retryAfterMs: 1000 },
         });
