@@ -9,11 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { main } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/config.js';
-import type { SqlStore } from '../../src/store/sql-store.js';
-import { runCli } from '../helpers/cli-in-process.js';
-import { makeDeps } from '../helpers/deps.js';
-import { freshPglite } from '../helpers/stores.js';
+import { freshCliApp, runCli } from '../helpers/cli-in-process.js';
 
 let dir: string;
 beforeAll(() => {
@@ -103,18 +99,10 @@ describe('mistakes caught before anything runs', () => {
 });
 
 describe('mistakes answered by the command', () => {
-  let store: SqlStore;
   let app: App;
   beforeEach(async () => {
-    store = await freshPglite();
-    const env = { SWITCHBOARD_APPROVERS: 'U01BOB', SWITCHBOARD_ADMINS: 'U01ADMIN' };
-    app = {
-      config: loadConfig(env),
-      deps: makeDeps(store),
-      storeLabel: 'test',
-      close: () => store.close(),
-    };
-    return () => store.close();
+    app = await freshCliApp();
+    return () => app.close();
   });
 
   it('one dash instead of two is refused with the option meant, not read as a city', async () => {

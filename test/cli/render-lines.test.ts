@@ -6,25 +6,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
-import { loadConfig } from '../../src/config/config.js';
-import type { SqlStore } from '../../src/store/sql-store.js';
-import { runCli } from '../helpers/cli-in-process.js';
-import { makeDeps, type TestDeps } from '../helpers/deps.js';
-import { freshPglite } from '../helpers/stores.js';
+import { freshCliApp, runCli } from '../helpers/cli-in-process.js';
+import type { TestDeps } from '../helpers/deps.js';
 
 describe('answers that read right', () => {
-  let store: SqlStore;
   let app: App;
   beforeEach(async () => {
-    store = await freshPglite();
-    const env = { SWITCHBOARD_APPROVERS: 'U01BOB', SWITCHBOARD_ADMINS: 'U01ADMIN' };
-    app = {
-      config: loadConfig(env),
-      deps: makeDeps(store),
-      storeLabel: 'test',
-      close: () => store.close(),
-    };
-    return () => store.close();
+    app = await freshCliApp();
+    return () => app.close();
   });
 
   it('an empty "requests mine" reads as English', async () => {
