@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { ListResult } from '../core/commands/numbers.js';
-import type { SearchResult } from '../core/commands/search.js';
+import { emptySearchHint, type SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import { approversOf, type BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
@@ -254,22 +254,17 @@ const SearchOut = z.object({
 
 /**
  * An empty search's advice, in this tool's argument names: loosen only what narrowed the search
- * (the core's emptySearchHint says the same in the CLI's flags).
+ * (the core's emptySearchHint, in the CLI's flags by default).
  */
 function searchWider(c: SearchCriteria): string {
-  const tries: string[] = [];
-  if (c.areaCode)
-    tries.push(
-      `a nearby ${c.numberType === 'toll-free' ? 'toll-free prefix' : 'area code'} as query`,
-    );
-  else if (c.locality) tries.push('a nearby city, or its area codes, as query');
-  if (c.contains) tries.push('a shorter contains pattern');
-  if (c.region && !c.locality) tries.push('another region');
-  if (c.features.length > 0) tries.push('fewer features');
-  if (c.numberType === 'mobile') tries.push('type "local"');
-  if (tries.length === 0) return 'Nothing found: try another area code or city as query.';
-  const last = tries.pop() as string;
-  return `Nothing found: try ${tries.length ? `${tries.join(', ')} or ${last}` : last}.`;
+  const hint = emptySearchHint(c, {
+    where: ' as query',
+    contains: 'contains',
+    region: 'region',
+    features: 'features',
+    local: 'type "local"',
+  });
+  return `Nothing found: ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`;
 }
 
 /** A request as request_purchase reports it: the request, who was asked, and what policy did. */

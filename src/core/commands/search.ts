@@ -113,22 +113,45 @@ export function toCriteria(input: SearchInput): { criteria: SearchCriteria; desc
   };
 }
 
+/** How a front names what can be loosened: its own flags or argument names. */
+export interface SearchHintWords {
+  /** Added after "a nearby area code" and "a nearby city": where to type it. */
+  where: string;
+  contains: string;
+  region: string;
+  features: string;
+  local: string;
+}
+
+/** The CLI's and Slack's words: their flags. */
+const FLAG_WORDS: SearchHintWords = {
+  where: '',
+  contains: '--contains',
+  region: '--region',
+  features: '--features',
+  local: '--type local',
+};
+
 /**
  * What to loosen when a search found nothing, from what narrowed it: "Try a nearby area code, a
- * shorter --contains pattern or fewer --features." Flags read the same in the CLI and in Slack.
+ * shorter --contains pattern or fewer --features." Each front passes its own words (MCP: its
+ * argument names); flags read the same in the CLI and in Slack.
  */
-export function emptySearchHint(criteria: SearchCriteria): string {
+export function emptySearchHint(
+  criteria: SearchCriteria,
+  words: SearchHintWords = FLAG_WORDS,
+): string {
   const tries: string[] = [];
   if (criteria.areaCode)
     tries.push(
-      `a nearby ${criteria.numberType === 'toll-free' ? 'toll-free prefix' : 'area code'}`,
+      `a nearby ${criteria.numberType === 'toll-free' ? 'toll-free prefix' : 'area code'}${words.where}`,
     );
-  else if (criteria.locality) tries.push('a nearby city or its area codes');
-  if (criteria.contains) tries.push('a shorter --contains pattern');
-  if (criteria.region && !criteria.locality) tries.push('another --region');
-  if (criteria.features.length > 0) tries.push('fewer --features');
-  if (criteria.numberType === 'mobile') tries.push('--type local');
-  if (tries.length === 0) return 'Try another area code or city.';
+  else if (criteria.locality) tries.push(`a nearby city or its area codes${words.where}`);
+  if (criteria.contains) tries.push(`a shorter ${words.contains} pattern`);
+  if (criteria.region && !criteria.locality) tries.push(`another ${words.region}`);
+  if (criteria.features.length > 0) tries.push(`fewer ${words.features}`);
+  if (criteria.numberType === 'mobile') tries.push(words.local);
+  if (tries.length === 0) return `Try another area code or city${words.where}.`;
   const last = tries.pop()!;
   return `Try ${tries.length ? `${tries.join(', ')} or ${last}` : last}.`;
 }
