@@ -2,8 +2,8 @@
  * What a model reads back from the tools whose results are more than one record: provision_number
  * (a purchase request, or an existing number claimed and linked), get_request on a request that
  * provision made (its number is linked without another call), list_agents with nothing to list,
- * search_numbers' advice, and the money fields of every output schema. The SDK's Client validates each structuredContent
- * against the tool's outputSchema.
+ * search_numbers' advice, and the money fields of every output schema. The SDK's Client validates
+ * each structuredContent against the tool's outputSchema.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
