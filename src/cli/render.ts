@@ -259,9 +259,10 @@ export const renderers: Record<string, (result: never) => string> = {
   },
   agents: (r: { agents: Agent[]; skipped: Array<{ platform: string; reason: string }> }) =>
     r.agents.length === 0
-      ? r.skipped.length > 0
-        ? `No voice agents could be listed:${r.skipped.map((s) => `\n(${s.platform} left out: ${s.reason})`).join('')}`
-        : 'No voice agents yet: create one in Retell or VAPI, then link a number to it with: switchboard link <number> <platform>:<agent id>'
+      ? [
+          'No voice agents yet: create one in Retell or VAPI, then link a number to it with: switchboard link <number> <platform>:<agent id>',
+          ...r.skipped.map((s) => `(${s.platform} left out: ${s.reason})`),
+        ].join('\n')
       : `${table(
           ['AGENT', 'NAME', 'PLATFORM'],
           r.agents.map((a) => [

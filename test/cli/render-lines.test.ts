@@ -45,17 +45,27 @@ describe('answers that read right', () => {
     expect(again.stdout).toMatch(/sandbox\s+5\s+0\s+0\s+5\s+0/);
     expect(again.stdout).not.toContain('New numbers');
   });
-  it('agents with every platform failing says so, not an empty table and advice to link', async () => {
+  it('agents with every platform failing is a failure (exit 5) naming each, not an empty table', async () => {
     app.deps.agents = {
       retell: createSandboxAgents('retell', { faultRate: 1, faults: ['server_error'] }),
       vapi: createSandboxAgents('vapi', { faultRate: 1, faults: ['server_error'] }),
     };
     const run = await runCli(app, ['agents']);
-    expect(run.stdout).toMatch(
-      /^No voice agents could be listed:\n\(retell left out: .+\)\n\(vapi left out: .+\)\n$/,
+    expect(run.code).toBe(5);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^error: Every voice platform failed: retell: .+; vapi: .+\. Try again in a minute\.\n$/,
     );
-    expect(run.stdout).not.toContain('AGENT');
-    expect(run.stdout).not.toContain('Link a number with');
+    // One platform failing while the other has no agents: the list is empty, not a failure.
+    app.deps.agents = {
+      retell: createSandboxAgents('retell', { faultRate: 1, faults: ['server_error'] }),
+      vapi: { ...createSandboxAgents('vapi'), listAgents: async () => [] },
+    };
+    const half = await runCli(app, ['agents']);
+    expect(half.code).toBe(0);
+    expect(half.stdout).toMatch(
+      /^No voice agents yet: create one in Retell or VAPI.*\n\(retell left out: .+\)\n$/,
+    );
     app.deps.agents = {};
     expect((await runCli(app, ['agents'])).stdout).toMatch(
       /^No voice agents yet: create one in Retell or VAPI/,

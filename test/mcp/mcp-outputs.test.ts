@@ -184,6 +184,27 @@ describe('list_agents', () => {
       'No voice agents found: create one in Retell or VAPI first; nothing can be linked until then.',
     );
   });
+
+  it('one platform failing is left out by name; every platform failing is an error, not an empty list', async () => {
+    const down = async () => {
+      throw new CoreError('UPSTREAM', 'VAPI could not be reached (list assistants).');
+    };
+    deps.agents = { retell: deps.retell, vapi: { ...deps.vapi, listAgents: down } };
+    const client = await connect();
+    const some = await client.callTool({ name: 'list_agents', arguments: {} });
+    expect(some.isError, textOf(some)).toBeFalsy();
+    expect(structured(some).skipped).toEqual([
+      { platform: 'vapi', reason: 'VAPI could not be reached (list assistants).' },
+    ]);
+    expect(textOf(some)).toContain('(vapi left out: VAPI could not be reached (list assistants).)');
+
+    deps.agents = { vapi: { ...deps.vapi, listAgents: down } };
+    const none = await client.callTool({ name: 'list_agents', arguments: {} });
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toContain(
+      'Every voice platform failed: vapi: VAPI could not be reached (list assistants). Try again in a minute.',
+    );
+  });
 });
 
 describe('search_numbers', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
+import { CoreError } from '../errors.js';
 import type { Agent, VoiceAgents } from '../ports.js';
 import type { Platform } from '../types.js';
 import { PLATFORMS } from '../types.js';
@@ -34,6 +35,13 @@ export const agents = defineCommand({
           reason: result.reason instanceof Error ? result.reason.message : String(result.reason),
         });
     });
+    // Every platform failing is a failure, not an empty list (exit 5 in the CLI, an error over MCP).
+    if (platforms.length > 0 && skipped.length === platforms.length) {
+      throw new CoreError(
+        'UPSTREAM',
+        `Every voice platform failed: ${skipped.map((s) => `${s.platform}: ${s.reason.replace(/\.+$/, '')}`).join('; ')}. Try again in a minute.`,
+      );
+    }
     return { agents: found, skipped };
   },
 });

@@ -226,7 +226,7 @@ export async function searchCarriers(
   if (offers.length === 0 && skipped.length === carriers.length) {
     throw new CoreError(
       'UPSTREAM',
-      `Every carrier failed: ${skipped.map((s) => `${s.carrier}: ${s.reason}`).join('; ')}. Try again in a minute.`,
+      `Every carrier failed: ${skipped.map((s) => `${s.carrier}: ${s.reason.replace(/\.+$/, '')}`).join('; ')}. Try again in a minute.`,
     );
   }
   offers.sort(
