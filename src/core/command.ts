@@ -59,11 +59,61 @@ export type AnyCommand = CommandDescriptor<z.ZodObject, unknown>;
 /** Turns zod's issues into one sentence that names the field and what to type. */
 export function describeZodError(error: z.ZodError, usage?: string): string {
   const parts = error.issues.map((issue) => {
-    const field = issue.path.join('.');
+    // `features.0` is the field `features`: the user typed a list, not an index.
+    const field = issue.path.filter((key) => typeof key !== 'number').join('.');
     return field ? `${field}: ${issue.message}` : issue.message;
   });
   return `${parts.join('; ')}${usage ? `. Usage: ${usage}` : ''}`;
 }
+
+/** A value the user gave, as they would recognise it in an error (long text clipped). */
+function shown(input: unknown): string {
+  if (typeof input === 'string')
+    return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
+  if (typeof input === 'number' || typeof input === 'boolean') return String(input);
+  if (input === null) return 'null';
+  return Array.isArray(input) ? 'a list' : typeof input;
+}
+
+const KINDS: Record<string, string> = {
+  number: 'a number',
+  int: 'a whole number',
+  string: 'text',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+};
+
+/**
+ * zod's own texts ("Too small: expected number to be >=1") in words a user acts on ("must be at
+ * least 1, not 0"). A schema's own message (`.max(500, 'keep the reason under 500 characters')`)
+ * wins over these.
+ */
+export const friendlyIssue: z.core.$ZodErrorMap = (issue) => {
+  const not = issue.input === undefined ? '' : `, not ${shown(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `must be ${KINDS[issue.expected] ?? issue.expected}${not}`;
+    case 'too_small':
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1
+          ? 'cannot be empty'
+          : `needs at least ${issue.minimum} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return `needs at least ${issue.minimum}`;
+      return `must be at least ${issue.minimum}${not}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `is too long: at most ${issue.maximum} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return `takes at most ${issue.maximum}`;
+      return `must be at most ${issue.maximum}${not}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}${not}`;
+    default:
+      return undefined; // zod's own text
+  }
+};
 
 export interface RunOptions {
   progress?: Progress;
@@ -94,7 +144,7 @@ export async function runCommand<O>(
         `${nul ? `${nul}: ` : ''}text cannot contain a NUL character (\\0). Type it again without it.${usage ? ` Usage: ${usage}` : ''}`,
       );
     }
-    const parsed = command.input.safeParse(rawInput);
+    const parsed = command.input.safeParse(rawInput, { error: friendlyIssue });
     if (!parsed.success) {
       throw new CoreError('INVALID_INPUT', describeZodError(parsed.error, usage));
     }

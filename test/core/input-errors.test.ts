@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/core/command.js';
-import { claim } from '../../src/core/commands/index.js';
+import { claim, list, search } from '../../src/core/commands/index.js';
 import { isCoreError } from '../../src/core/errors.js';
 import type { Actor } from '../../src/core/types.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
@@ -14,8 +14,13 @@ import { STORES } from '../helpers/stores.js';
 
 const pglite = STORES.find((s) => s.name === 'pglite')!;
 
-async function inputError(deps: TestDeps, actor: Actor, input: unknown): Promise<string> {
-  const error = await runCommand(deps, claim, actor, input).then(
+async function inputError(
+  deps: TestDeps,
+  actor: Actor,
+  input: unknown,
+  command: Parameters<typeof runCommand>[1] = claim,
+): Promise<string> {
+  const error = await runCommand(deps, command, actor, input).then(
     () => null,
     (thrown: unknown) => thrown,
   );
@@ -56,5 +61,34 @@ describe('input errors on each surface', () => {
     );
     expect(mcp).toContain('NUL character');
     expect(mcp).not.toContain('Usage');
+  });
+
+  it("says what to type in words, with the value given, not zod's own texts", async () => {
+    const mcp = { ...ALICE, surface: 'mcp' as const };
+    const cases: Array<[Parameters<typeof runCommand>[1], unknown, string]> = [
+      [search, { query: '415', limit: 'abc' }, 'limit: must be a number, not "abc"'],
+      [search, { query: '415', limit: 0 }, 'limit: must be at least 1, not 0'],
+      [search, { query: '415', limit: 1.5 }, 'limit: must be a whole number, not 1.5'],
+      [search, { query: '415', limit: 999 }, 'limit: must be at most 50, not 999'],
+      [
+        search,
+        { query: '415', features: ['voice', 'fax'] },
+        'features: must be one of voice, sms, mms, not "fax"',
+      ],
+      [
+        search,
+        { query: '415', type: 'cell' },
+        'type: must be one of local, toll-free, mobile, not "cell"',
+      ],
+      [claim, {}, 'number: is required'],
+      [list, { limit: -3 }, 'limit: must be at least 1, not -3'],
+    ];
+    for (const [command, input, expected] of cases) {
+      expect(await inputError(deps, mcp, input, command)).toBe(expected);
+    }
+    // A schema's own message still wins over these.
+    expect(await inputError(deps, mcp, { number: '12' })).toBe(
+      'number: give a phone number in E.164 form, e.g. +14155550123',
+    );
   });
 });
