@@ -206,9 +206,9 @@ export const renderers: Record<string, (result: never) => string> = {
     r.goneAlready
       ? `${r.number.e164} was no longer in the ${carrierLabel(r.number.carrier)} account, so nothing was left to release there${r.unlinked ? ' (it was unlinked from its agent first)' : ''}. It is recorded as released and kept in the history.`
       : `Released ${r.number.e164} at ${carrierLabel(r.number.carrier)}${r.unlinked ? ' (unlinked from its agent first)' : ''}. It is kept in the history as released.`,
-  link: (r: { number: NumberRecord; changed: boolean }) =>
+  link: (r: { number: NumberRecord; changed: boolean; movedFrom?: string | null }) =>
     r.changed
-      ? `Linked ${r.number.e164} to ${r.number.agent?.platform}:${r.number.agent?.agentId}.`
+      ? `Linked ${r.number.e164} to ${r.number.agent?.platform}:${r.number.agent?.agentId}${r.movedFrom ? `; ${r.movedFrom} no longer gets its calls` : ''}.`
       : `${r.number.e164} was already linked to ${r.number.agent?.platform}:${r.number.agent?.agentId}.`,
   unlink: (r: { number: NumberRecord; changed: boolean }) =>
     r.changed ? `Unlinked ${r.number.e164}.` : `${r.number.e164} was not linked.`,

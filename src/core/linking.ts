@@ -73,7 +73,7 @@ export async function linkToAgent(
   deps: Deps,
   number: NumberRecord,
   agentText: string,
-): Promise<{ number: NumberRecord; changed: boolean }> {
+): Promise<{ number: NumberRecord; changed: boolean; movedFrom: string | null }> {
   if (number.status === 'missing')
     throw new CoreError(
       'CONFLICT',
@@ -82,7 +82,9 @@ export async function linkToAgent(
   const { platform, agentId } = parseAgent(agentText);
   const agents = platformFor(deps, platform);
   if (number.agent?.platform === platform && number.agent.agentId === agentId)
-    return { number, changed: false };
+    return { number, changed: false, movedFrom: null };
+  // The agent that stops getting the number's calls, said back to whoever moved it.
+  const movedFrom = number.agent ? `${number.agent.platform}:${number.agent.agentId}` : null;
   await resolveAgent(deps, agentText);
   let current = number;
   // One number links to at most one agent: moving platforms unlinks the old one first.
@@ -105,5 +107,5 @@ export async function linkToAgent(
       'CONFLICT',
       `${number.e164} changed while linking it; check it with: show ${number.e164}`,
     );
-  return { number: outcome.number, changed: true };
+  return { number: outcome.number, changed: true, movedFrom };
 }

@@ -547,11 +547,17 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         idempotentHint: true,
         openWorldHint: true,
       },
-      output: NumberResultOut('changed', 'False when it was already linked to that agent'),
-      view: numberResultView('changed'),
+      output: NumberResultOut('changed', 'False when it was already linked to that agent').extend({
+        movedFrom: z
+          .string()
+          .nullable()
+          .describe('The agent the number was linked to before, which no longer gets its calls'),
+      }),
+      view: numberResultView('changed', 'movedFrom'),
       text(raw) {
-        const v = raw as { number: NumberOut; changed: boolean };
-        return `${v.changed ? 'Linked' : 'Already linked'}: ${v.number.number} to ${v.number.agent}.`;
+        const v = raw as { number: NumberOut; changed: boolean; movedFrom: string | null };
+        const moved = v.movedFrom ? `; ${v.movedFrom} no longer gets its calls` : '';
+        return `${v.changed ? 'Linked' : 'Already linked'}: ${v.number.number} to ${v.number.agent}${moved}.`;
       },
     },
     {

@@ -1,7 +1,8 @@
 /**
  * Lines of the CLI's answers that must not mislead: an empty list of one's own requests, the
- * totals under a list that is not the whole team's, a sync that found nothing new, an agent
- * list that came back empty, a request nobody decided in time, and one nobody can approve.
+ * totals under a list that is not the whole team's, a number moved between agents, a sync that
+ * found nothing new, an agent list that came back empty, a request nobody decided in time, and one
+ * nobody can approve.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -35,6 +36,22 @@ describe('answers that read right', () => {
     expect(mine.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
     const all = await runCli(app, ['list', 'all']);
     expect(all.stdout).toMatch(/^team\s+5\s+\$6\.65$/m);
+  });
+
+  it('moving a linked number to another agent says which agent stops getting its calls', async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    const link = (agent: string) =>
+      runCli(app, ['link', '+14155550142', agent, '--as', 'U01CAROL']);
+    expect((await link('retell:agent_sandbox_support')).stdout).toBe(
+      'Linked +14155550142 to retell:agent_sandbox_support.\n',
+    );
+    expect((await link('vapi:asst_sandbox_survey')).stdout).toBe(
+      'Linked +14155550142 to vapi:asst_sandbox_survey; retell:agent_sandbox_support no longer gets its calls.\n',
+    );
+    expect((await link('vapi:asst_sandbox_survey')).stdout).toBe(
+      '+14155550142 was already linked to vapi:asst_sandbox_survey.\n',
+    );
   });
 
   it('sync says new numbers are in the pool only when there are new numbers', async () => {

@@ -373,6 +373,18 @@ describe('pool, release, link', () => {
     expect(shown.history.map((e) => e.command)).toEqual(
       expect.arrayContaining(['claim', 'link', 'release']),
     );
+    // Claiming it afterwards says it was released and when, not that it never existed.
+    await expect(run(claim, CAROL, { number: '+14155550142' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(
+        /^\+14155550142 was released at \d{4}-\d\d-\d\d \d\d:\d\d UTC and is no longer in the carrier account, so it cannot be claimed\. If the carrier still offers it, ask to buy it again: buy \+14155550142$/,
+      ),
+    });
+    // A number never seen still gets the plain answer.
+    await expect(run(claim, CAROL, { number: '+14155550999' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('is neither in the pool nor in the carrier account'),
+    });
   });
 
   it('keeps a number linked when the platform fails to unlink it', async () => {

@@ -178,7 +178,21 @@ describe('every tool, called', () => {
       name: 'link_number',
       arguments: { number: target, agent },
     });
-    expect(structured(linked)).toMatchObject({ changed: true, number: { agent } });
+    expect(structured(linked)).toMatchObject({ changed: true, number: { agent }, movedFrom: null });
+    // Moved to another agent: the answer names the one that stops getting its calls.
+    const other = (structured(agents).agents as Array<{ agent: string }>).find(
+      (a) => a.agent.split(':')[0] !== agent.split(':')[0],
+    )!.agent;
+    const moved = await client.callTool({
+      name: 'link_number',
+      arguments: { number: target, agent: other },
+    });
+    expect(structured(moved)).toMatchObject({
+      changed: true,
+      number: { agent: other },
+      movedFrom: agent,
+    });
+    expect(textOf(moved)).toBe(`Linked: ${target} to ${other}; ${agent} no longer gets its calls.`);
 
     const mine = await client.callTool({ name: 'list_numbers', arguments: {} });
     expect(structured(mine)).toMatchObject({ scope: 'mine', count: 1 });
@@ -209,6 +223,7 @@ describe('every tool, called', () => {
         'buy',
         'claim',
         'claim',
+        'link',
         'link',
         'list',
         'list',

@@ -5,6 +5,7 @@ import { CoreError } from '../errors.js';
 import { assertMayDecide, isOwnRequest, memberOf, seesEveryone } from '../policy.js';
 import { executePurchase, releaseHoldOf } from '../purchase.js';
 import type { NumberRecord, PurchaseRequest } from '../types.js';
+import { minuteUtc } from '../time.js';
 
 const RequestIdArg = z
   .string()
@@ -22,9 +23,6 @@ async function loadRequest(ctx: CommandContext, id: string): Promise<PurchaseReq
   if (!request) throw new CoreError('NOT_FOUND', `No request ${id}. List them with: requests`);
   return request;
 }
-
-/** A time as people read it in a message: 2026-11-21 23:31 UTC. */
-const minuteUtc = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 function notPending(request: PurchaseRequest): CoreError {
   const who = request.decidedBy ? ` by ${request.decidedBy}` : '';

@@ -9,6 +9,7 @@ import { linkToAgent, unlinkAtPlatform } from '../linking.js';
 import { toE164 } from '../phone.js';
 import type { AuditEvent, NumberRecord, PurchaseRequest } from '../types.js';
 import { AgentArg, PhoneNumberArg, ReasonArg } from '../schemas.js';
+import { minuteUtc } from '../time.js';
 
 /**
  * Our record of the number. A number the carrier account owns but no sync has recorded yet is
@@ -65,11 +66,19 @@ export const claim = defineCommand({
         );
       case 'member-cap':
         throw memberCapRefusal(outcome.count, outcome.cap);
-      case 'not-found':
+      case 'not-found': {
+        // A number we released is history, not a typo: say when, and how to have it again.
+        const known = await deps.store.getNumber(e164);
+        if (known?.status === 'released')
+          throw new CoreError(
+            'NOT_FOUND',
+            `${e164} was released${known.releasedAt ? ` at ${minuteUtc(known.releasedAt)}` : ''} and is no longer in the carrier account, so it cannot be claimed. If the carrier still offers it, ask to buy it again: buy ${e164}`,
+          );
         throw new CoreError(
           'NOT_FOUND',
           `${e164} is neither in the pool nor in the carrier account. See what is: list pool`,
         );
+      }
     }
   },
 });
@@ -157,7 +166,10 @@ export const link = defineCommand({
     { name: 'agent', required: true },
   ],
   input: z.object({ number: PhoneNumberArg, agent: AgentArg }),
-  async run(ctx, input): Promise<{ number: NumberRecord; changed: boolean }> {
+  async run(
+    ctx,
+    input,
+  ): Promise<{ number: NumberRecord; changed: boolean; movedFrom: string | null }> {
     const { deps, actor } = ctx;
     const number = await loadNumber(ctx, input.number);
     ctx.note({ target: number.e164, detail: { agent: input.agent } });
