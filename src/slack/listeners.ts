@@ -27,7 +27,7 @@ import { ACTIONS, EVENTS, SLACK_VERBS, SLASH_COMMAND, VIEWS, actionPattern } fro
 import type { Message } from './views/blocks.js';
 import { clip, esc, unesc } from './views/blocks.js';
 import { helpMessage } from './views/help.js';
-import { homeView } from './views/home.js';
+import { HOME_NUMBERS, homeView } from './views/home.js';
 import { listMessage, releaseConfirmMessage, requestsMessage, textMessage } from './views/lists.js';
 import { denyModal, denyModalMetadata, requestedMessage } from './views/request.js';
 import { searchMessage } from './views/search.js';
@@ -194,11 +194,13 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
     const actor: Actor = { id: userId, surface: 'slack' };
     const approver = isApprover(deps.policy, actor);
     // Home is a view, not a command: it reads the store directly and writes no audit events.
-    const [numbers, myRequests, waiting] = await Promise.all([
-      deps.store.listNumbers({ owner: userId, limit: 200 }),
-      deps.store.listRequests({ requester: userId, statuses: ['pending'], limit: 20 }),
+    // One more than Home shows of each list, to know whether the store holds more.
+    const [numbers, totals, myRequests, waiting] = await Promise.all([
+      deps.store.listNumbers({ owner: userId, limit: HOME_NUMBERS }),
+      deps.store.numberTotals({ owner: userId }),
+      deps.store.listRequests({ requester: userId, statuses: ['pending'], limit: 21 }),
       approver
-        ? deps.store.listRequests({ statuses: ['pending'], limit: 40 })
+        ? deps.store.listRequests({ statuses: ['pending'], limit: 41 })
         : Promise.resolve([]),
     ]);
     await (bolt.client as unknown as SlackClient).views.publish({
@@ -208,8 +210,14 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
         approver,
         allowSelfApproval: deps.policy.allowSelfApproval,
         numbers: numbers as NumberRecord[],
-        myRequests,
-        waiting: waiting.filter((r) => r.expiresAt > deps.clock.now()),
+        numbersTotal: Math.max(
+          numbers.length,
+          totals.reduce((sum, t) => sum + t.count, 0),
+        ),
+        myRequests: myRequests.slice(0, 20),
+        myRequestsBeyond: myRequests.length > 20,
+        waiting: waiting.slice(0, 40).filter((r) => r.expiresAt > deps.clock.now()),
+        waitingBeyond: waiting.length > 40,
       }),
     });
   }

@@ -265,13 +265,51 @@ describe('Slack views stay within Block Kit limits', () => {
       approver: true,
       allowSelfApproval: false,
       numbers: Array.from({ length: 200 }, (_, i) => number(i)),
+      numbersTotal: 200,
       myRequests: [],
+      myRequestsBeyond: false,
       waiting: Array.from({ length: 40 }, (_, i) => request(1000 + i)),
+      waitingBeyond: false,
     });
     expect(checkView(view)).toEqual([]);
     const shown = (JSON.stringify(view.blocks).match(/"sb_approve:\d+"/g) ?? []).length;
     expect(shown).toBeLessThan(40);
     expect(textOf(view.blocks)).toContain(`…and ${40 - shown} more: \`/number requests\``);
+    expect(textOf(view.blocks)).not.toContain('list mine --limit');
+
+    // The store held more than the 40 read: the count left out is a lower bound.
+    const more = homeView({
+      userId: 'U01BOB',
+      approver: true,
+      allowSelfApproval: false,
+      numbers: Array.from({ length: 200 }, (_, i) => number(i)),
+      numbersTotal: 200,
+      myRequests: [],
+      myRequestsBeyond: false,
+      waiting: Array.from({ length: 40 }, (_, i) => request(1000 + i)),
+      waitingBeyond: true,
+    });
+    expect(textOf(more.blocks)).toContain(`…and at least ${40 - shown} more: \`/number requests\``);
+  });
+
+  it('App Home says so when the store holds more than it read, even when what it read fits', () => {
+    const view = homeView({
+      userId: 'U01BOB',
+      approver: true,
+      allowSelfApproval: false,
+      numbers: Array.from({ length: 200 }, (_, i) => number(i)),
+      numbersTotal: 1234,
+      myRequests: Array.from({ length: 2 }, (_, i) => request(i)),
+      myRequestsBeyond: true,
+      waiting: Array.from({ length: 5 }, (_, i) => request(1000 + i)),
+      waitingBeyond: true,
+    });
+    expect(checkView(view)).toEqual([]);
+    const text = textOf(view.blocks);
+    expect(text).toContain('…and 1034 more: `/number list mine --limit 1234`');
+    expect(text).toContain('…and more: `/number requests mine`');
+    expect(text).toContain('…and more: `/number requests`');
+    expect((JSON.stringify(view.blocks).match(/"sb_approve:\d+"/g) ?? []).length).toBe(5);
   });
 
   it('App Home for an approver with many numbers and requests', () => {
@@ -280,8 +318,11 @@ describe('Slack views stay within Block Kit limits', () => {
       approver: true,
       allowSelfApproval: false,
       numbers: Array.from({ length: 500 }, (_, i) => number(i)),
+      numbersTotal: 500,
       myRequests: Array.from({ length: 100 }, (_, i) => request(i)),
+      myRequestsBeyond: true,
       waiting: Array.from({ length: 200 }, (_, i) => request(1000 + i)),
+      waitingBeyond: true,
     });
     expect(checkView(view)).toEqual([]);
     expect((view.blocks as unknown[]).length).toBeLessThanOrEqual(100);

@@ -10,11 +10,21 @@ export interface HomeData {
   userId: string;
   approver: boolean;
   allowSelfApproval: boolean;
+  /** The viewer's numbers, the first page of them. */
   numbers: NumberRecord[];
+  /** How many numbers the viewer has in all (more than `numbers` when they have many). */
+  numbersTotal: number;
   myRequests: PurchaseRequest[];
+  /** The store holds more of the viewer's pending requests than `myRequests`. */
+  myRequestsBeyond: boolean;
   /** Pending requests this approver may decide (empty for members). */
   waiting: PurchaseRequest[];
+  /** The store holds more pending requests than `waiting`. */
+  waitingBeyond: boolean;
 }
+
+/** Numbers App Home lists: 20 sections of ten. */
+export const HOME_NUMBERS = 200;
 
 export function homeView(data: HomeData): Record<string, unknown> {
   const viewer = {
@@ -30,7 +40,14 @@ export function homeView(data: HomeData): Record<string, unknown> {
       ),
     );
   } else {
-    blocks.push(...numberBlocks(data.numbers.slice(0, 200)).slice(0, 20));
+    const shown = data.numbers.slice(0, HOME_NUMBERS);
+    blocks.push(...numberBlocks(shown));
+    if (data.numbersTotal > shown.length)
+      blocks.push(
+        context(
+          `…and ${data.numbersTotal - shown.length} more: \`${SLASH_COMMAND} list mine --limit ${data.numbersTotal}\``,
+        ),
+      );
   }
   blocks.push(divider(), header('Your pending requests'));
   blocks.push(
@@ -41,6 +58,7 @@ export function homeView(data: HomeData): Record<string, unknown> {
           { ...viewer, approver: false },
           20,
           `\`${SLASH_COMMAND} requests mine\``,
+          data.myRequestsBeyond,
         )),
   );
   if (data.approver) {
@@ -49,7 +67,13 @@ export function homeView(data: HomeData): Record<string, unknown> {
     blocks.push(
       ...(data.waiting.length === 0
         ? [section('Nothing is waiting for an approver.')]
-        : requestBlocks(data.waiting, viewer, room, `\`${SLASH_COMMAND} requests\``)),
+        : requestBlocks(
+            data.waiting,
+            viewer,
+            room,
+            `\`${SLASH_COMMAND} requests\``,
+            data.waitingBeyond,
+          )),
     );
   }
   blocks.push(context(`Type \`${SLASH_COMMAND} help\` anywhere for everything you can do.`));

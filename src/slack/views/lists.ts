@@ -95,21 +95,26 @@ export function decisionButtons(request: PurchaseRequest, index: number): Elemen
 /**
  * Requests, with Approve / Deny on pending ones the viewer may decide, in at most `max` blocks;
  * when they do not all fit, the last block says how many more there are and where to see them.
+ * `beyond`: the store holds more than `requests` (a list read with a limit), so the count of
+ * those left out is a lower bound, and a "more" line is due even when every one given fits.
  */
 export function requestBlocks(
   requests: PurchaseRequest[],
   viewer: { id: string; approver: boolean; allowSelfApproval: boolean },
   max: number,
   more: string,
+  beyond = false,
 ): Block[] {
   const blocks: Block[] = [];
   let index = 0;
   for (const [shown, request] of requests.entries()) {
     // Room for this request (and its buttons), and for the "more" line if others follow it.
     const last = shown === requests.length - 1;
-    if (blocks.length + 2 + (last ? 0 : 1) > max) {
-      blocks.push(context(`…and ${requests.length - shown} more: ${more}`));
-      break;
+    if (blocks.length + 2 + (last && !beyond ? 0 : 1) > max) {
+      blocks.push(
+        context(`…and ${beyond ? 'at least ' : ''}${requests.length - shown} more: ${more}`),
+      );
+      return blocks;
     }
     const note =
       request.status === 'pending'
@@ -121,6 +126,7 @@ export function requestBlocks(
       blocks.push(actions(decisionButtons(request, index++), `decide:${request.id}`));
     }
   }
+  if (beyond) blocks.push(context(`…and more: ${more}`));
   return blocks;
 }
 
