@@ -51,7 +51,7 @@ export function homeView(data: HomeData): Record<string, unknown> {
   }
   blocks.push(divider(), header('Your pending requests'));
   blocks.push(
-    ...(data.myRequests.length === 0
+    ...(data.myRequests.length === 0 && !data.myRequestsBeyond
       ? [section('None.')]
       : requestBlocks(
           data.myRequests,
@@ -65,7 +65,7 @@ export function homeView(data: HomeData): Record<string, unknown> {
     blocks.push(divider(), header('Waiting for you'));
     const room = LIMITS.viewBlocks - blocks.length - 2;
     blocks.push(
-      ...(data.waiting.length === 0
+      ...(data.waiting.length === 0 && !data.waitingBeyond
         ? [section('Nothing is waiting for an approver.')]
         : requestBlocks(
             data.waiting,
