@@ -6,7 +6,10 @@
  * store, 401 with WWW-Authenticate when missing, unknown or revoked, so revoking a token cuts off
  * open sessions at their next request. Sessions (the SDK's stateful mode) let the server ask the
  * user to confirm a purchase (elicitation) in the middle of a call; each session belongs to the
- * token that opened it.
+ * token that opened it. One token holds at most `maxSessionsPerToken` sessions: opening one more
+ * closes that token's least recently used session (never another token's), so a client that
+ * re-initialises in a loop cannot pile up servers in memory, and one that restarts is never
+ * locked out.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,6 +37,12 @@ export interface McpHttpOptions {
   logger?: Logger;
   /** Sessions idle this long are closed (default 30 minutes). */
   idleSessionMs?: number;
+  /**
+   * The most sessions one token holds open at once (a whole number, at least 1; default
+   * DEFAULT_MAX_SESSIONS_PER_TOKEN). At the cap, a new session closes the token's least recently
+   * used one instead of being refused.
+   */
+  maxSessionsPerToken?: number;
   /** Per-token rate limit (issue 8); none when absent. */
   rateLimiter?: RateLimiter;
 }
@@ -46,6 +55,20 @@ interface Session {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
+
+/**
+ * Sessions one token may hold open at once, by default. A token is made for one client set-up (a
+ * person's Claude Desktop, an agent runner), and a well-behaved client holds one session at a
+ * time; 10 leaves room for a few windows or agents sharing the token, and for the sessions a
+ * restarting client leaves behind until the idle timeout (30 minutes) closes them, while a client
+ * that initialises in a loop holds 10 servers in memory instead of thousands. Since the cap closes
+ * the least recently used session rather than refusing the new one, a cap set too low costs a
+ * client its oldest session, never access.
+ */
+export const DEFAULT_MAX_SESSIONS_PER_TOKEN = 10;
+
+/** What a request on a session this server does not hold (never opened, expired, or closed) gets. */
+const SESSION_NOT_FOUND = 'Session not found: start a new session (initialize).';
 
 function sendJson(
   res: ServerResponse,
@@ -110,6 +133,11 @@ export async function createMcpHttpHandler(
   const log = options.logger?.child({ via: 'mcp-http' });
   const sessions = new Map<string, Session>();
   const idleMs = options.idleSessionMs ?? 30 * 60_000;
+  const maxPerToken = options.maxSessionsPerToken ?? DEFAULT_MAX_SESSIONS_PER_TOKEN;
+  if (!Number.isInteger(maxPerToken) || maxPerToken < 1)
+    throw new RangeError(
+      `maxSessionsPerToken: must be a whole number, at least 1, not ${String(maxPerToken)}`,
+    );
 
   const sweeper = setInterval(
     () => {
@@ -125,6 +153,36 @@ export async function createMcpHttpHandler(
     sessions.delete(id);
     await session.transport.close().catch(() => undefined);
     await session.server.close().catch(() => undefined);
+  }
+
+  /**
+   * Makes room for one more session of `tokenId`: while the token holds `maxPerToken` sessions,
+   * closes its least recently used one (smallest lastSeen; `sessions` is kept in order of use, so
+   * a tie goes to the one used first). Synchronous up to the close, so two sessions initialised at
+   * once cannot both slip under the cap. Only `tokenId`'s sessions are counted or closed.
+   */
+  function makeRoomFor(tokenId: number, tokenName: string): void {
+    for (;;) {
+      let held = 0;
+      let oldest: [string, Session] | undefined;
+      for (const entry of sessions) {
+        if (entry[1].tokenId !== tokenId) continue;
+        held++;
+        if (!oldest || entry[1].lastSeen < oldest[1].lastSeen) oldest = entry;
+      }
+      if (held < maxPerToken || !oldest) return;
+      const [id, session] = oldest;
+      log?.warn(
+        {
+          tokenName,
+          sessionId: id,
+          idleMs: Date.now() - session.lastSeen,
+          maxSessionsPerToken: maxPerToken,
+        },
+        'MCP session closed: its token opened one more than the session cap',
+      );
+      void closeSession(id, session); // deletes it from `sessions` before its first await
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -178,11 +236,7 @@ export async function createMcpHttpHandler(
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       if (!session) {
-        sendJson(
-          res,
-          404,
-          rpcError(-32001, 'Session not found: start a new session (initialize).'),
-        );
+        sendJson(res, 404, rpcError(-32001, SESSION_NOT_FOUND));
         return;
       }
       if (session.tokenId !== token.id) {
@@ -190,6 +244,9 @@ export async function createMcpHttpHandler(
         return;
       }
       session.lastSeen = Date.now();
+      // Moved to the end: `sessions` stays in order of use, least recent first (see makeRoomFor).
+      sessions.delete(sessionId);
+      sessions.set(sessionId, session);
       await session.transport.handleRequest(req, res);
       return;
     }
@@ -252,8 +309,9 @@ export async function createMcpHttpHandler(
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
+        makeRoomFor(token.id, token.name);
         sessions.set(id, { transport, server, tokenId: token.id, lastSeen: Date.now() });
-        log?.info({ tokenName: token.name, role: token.role }, 'MCP session opened');
+        log?.info({ tokenName: token.name, role: token.role, sessionId: id }, 'MCP session opened');
       },
     });
     transport.onclose = () => {
