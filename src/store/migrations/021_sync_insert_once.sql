@@ -16,7 +16,9 @@
 --    the database's locale: on a libc or ICU locale such as Supabase's en_US.UTF-8, that is a
 --    strcoll call per comparison, about twenty per new number. A valid E.164 number is "+" and
 --    digits, whose order is the same in every locale, so nothing that lists numbers changes order.
---    The measured gain: 3 % on a C.UTF-8 database and 15 % on an ICU en-US one.
+--    The measured gain: 3 % on a C.UTF-8 database and 15 % on an ICU en-US one. On a table that
+--    already holds numbers, the change rebuilds those two indexes under a brief exclusive lock:
+--    0.37 s for 100,000 numbers on PostgreSQL 15.
 --
 -- Same function as 017_sync_batch_buying_once.sql except for the insert and the retry around the
 -- statement. `create or replace` drops the function's settings, so 014's force_custom_plan is
