@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildAgents, buildCarriers } from '../../src/app.js';
 import { SECRET_VARIABLES, loadConfig, mask } from '../../src/config/config.js';
-import { createLogger } from '../../src/config/logger.js';
+import { capturedLogger } from '../helpers/logs.js';
 import { RETELL_TEST_KEY, startRetellScenarioServer } from '../helpers/retell-scenario-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
@@ -137,14 +136,7 @@ describe('logger', () => {
     expect(mask('postgres://u:SECRET_VALUE_123@h/db', ['SECRET_VALUE_123'])).toBe(
       'postgres://u:[redacted]@h/db',
     );
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const logger = createLogger({ secrets: ['KEY_TEST_FAKE_TELNYX'], stream });
+    const { logger, lines } = capturedLogger({ secrets: ['KEY_TEST_FAKE_TELNYX'] });
     logger.info(
       { apiKey: 'KEY_TEST_FAKE_TELNYX', headers: { authorization: 'Bearer abc' } },
       'calling with KEY_TEST_FAKE_TELNYX',

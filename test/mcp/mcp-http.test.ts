@@ -3,7 +3,6 @@
  * mounted on a small local node:http server (as `switchboard serve` mounts it), on a PGlite store.
  */
 import { createServer, request as httpRequest } from 'node:http';
-import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -11,7 +10,7 @@ import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/s
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/config/logger.js';
+import { capturedLogger } from '../helpers/logs.js';
 import { runCommand } from '../../src/core/command.js';
 import { approve } from '../../src/core/commands/index.js';
 import type { ApiTokenRole } from '../../src/core/ports.js';
@@ -228,16 +227,7 @@ describe('MCP over Streamable HTTP: the opening request body', () => {
 
 describe('MCP over Streamable HTTP: the log', () => {
   it('names the token that opened a session (its name is no secret), never the token itself', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString('utf8'));
-          callback();
-        },
-      }),
-    });
+    const { logger, lines, records } = capturedLogger({ level: 'info' });
     const app = { config: loadConfig({}), deps, storeLabel: 'test', close: async () => {} } as App;
     const server = createServer();
     const listening = await listenLocal(server);
@@ -256,9 +246,7 @@ describe('MCP over Streamable HTTP: the log', () => {
       );
       await client.callTool({ name: 'list_numbers', arguments: {} });
       await client.close();
-      const opened = lines
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .find((line) => line.msg === 'MCP session opened');
+      const opened = records().find((line) => line.msg === 'MCP session opened');
       // The logger censors any key named token: the name goes under another key, or is lost.
       expect(opened).toMatchObject({ tokenName: 'alice-claude', role: 'requester' });
       expect(JSON.stringify(opened)).not.toContain('[redacted]');

@@ -6,9 +6,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
+import { capturedLogger } from '../helpers/logs.js';
 import { runCommand } from '../../src/core/command.js';
 import { approve } from '../../src/core/commands/index.js';
 import type { Carrier, OwnedNumber } from '../../src/core/ports.js';
@@ -332,15 +331,7 @@ describe('arguments a tool does not have', () => {
 
 describe('unexpected failures', () => {
   it('the model gets a generic message with an error id; the log line with that id has the cause', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = createLogger({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-          callback();
-        },
-      }),
-    });
+    const { logger, records } = capturedLogger();
     deps.store = Object.create(store, {
       listNumbers: {
         value: async () => {
@@ -357,7 +348,7 @@ describe('unexpected failures', () => {
       );
     expect(match, textOf(result)).not.toBeNull();
     expect(textOf(result)).not.toContain('pid 4242');
-    const logged = lines.find((line) => line.msg === 'tool failed');
+    const logged = records().find((line) => line.msg === 'tool failed');
     expect(logged).toMatchObject({ errorId: match?.[1], tool: 'list_numbers' });
     expect(JSON.stringify(logged)).toContain('pid 4242');
   });

@@ -7,13 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/config/logger.js';
+import { capturedLogger } from '../helpers/logs.js';
 import type { McpHttpOptions } from '../../src/mcp/http.js';
 import { createMcpHttpHandler, DEFAULT_MAX_SESSIONS_PER_TOKEN } from '../../src/mcp/http.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
@@ -52,16 +51,7 @@ interface Served {
 
 /** The handler with `options` (and a logger) on a local server; closed after the test. */
 async function serve(options: Partial<McpHttpOptions> = {}): Promise<Served> {
-  const lines: string[] = [];
-  const logger = createLogger({
-    level: 'info',
-    stream: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString('utf8'));
-        callback();
-      },
-    }),
-  });
+  const { logger, records } = capturedLogger({ level: 'info' });
   const server = createServer();
   const listening = await listenLocal(server);
   const handler = await createMcpHttpHandler(app, {
@@ -88,7 +78,7 @@ async function serve(options: Partial<McpHttpOptions> = {}): Promise<Served> {
       clients.push(client);
       return client;
     },
-    logged: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    logged: records,
   };
 }
 
