@@ -43,6 +43,11 @@ export interface McpHttpOptions {
    * used one instead of being refused.
    */
   maxSessionsPerToken?: number;
+  /**
+   * The largest request body read, declared or streamed (default 4 MiB). `serve` passes its own
+   * limit for every route (1 MiB), so a chunked body with no length meets the same limit.
+   */
+  maxBodyBytes?: number;
   /** Per-token rate limit (issue 8); none when absent. */
   rateLimiter?: RateLimiter;
 }
@@ -55,6 +60,10 @@ interface Session {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
+
+/** A byte limit as people read it: "4 MiB", or the bytes when it is not whole mebibytes. */
+const bytesText = (bytes: number) =>
+  bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`;
 
 /**
  * Sessions one token may hold open at once, by default. A token is made for one client set-up (a
@@ -88,12 +97,12 @@ const rpcError = (code: number, message: string) => ({
 });
 
 /**
- * The request body, or `too-large` past MAX_BODY (declared or sent). The request is never
+ * The request body, or `too-large` past `max` bytes (declared or sent). The request is never
  * destroyed here: the answer (413) goes out whole, and `Connection: close` ends the connection
  * after it, so a client's next request does not land on a half-read one.
  */
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return Promise.resolve('too-large');
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -102,7 +111,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
+      if (size > max) {
         done();
         resolve('too-large');
       } else chunks.push(chunk);
@@ -134,6 +143,7 @@ export async function createMcpHttpHandler(
   const sessions = new Map<string, Session>();
   const idleMs = options.idleSessionMs ?? 30 * 60_000;
   const maxPerToken = options.maxSessionsPerToken ?? DEFAULT_MAX_SESSIONS_PER_TOKEN;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY;
   if (!Number.isInteger(maxPerToken) || maxPerToken < 1)
     throw new RangeError(
       `maxSessionsPerToken: must be a whole number, at least 1, not ${String(maxPerToken)}`,
@@ -264,7 +274,7 @@ export async function createMcpHttpHandler(
     }
     let raw: Buffer | 'too-large';
     try {
-      raw = await readBody(req);
+      raw = await readBody(req, maxBody);
     } catch {
       return; // the client went away mid-body: nobody to answer
     }
@@ -274,7 +284,7 @@ export async function createMcpHttpHandler(
         413,
         rpcError(
           -32600,
-          `The request body is over ${MAX_BODY / 1024 / 1024} MiB, the most this server reads.`,
+          `The request body is over ${bytesText(maxBody)}, the most this server reads.`,
         ),
         { connection: 'close' },
       );

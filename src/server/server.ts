@@ -125,6 +125,7 @@ export async function startServer(app: App, options: ServerOptions): Promise<Run
         createMcpHttpHandler(app, {
           allowedHosts: allowedHostsFor(options.host, port, env.SWITCHBOARD_PUBLIC_URL),
           logger,
+          maxBodyBytes: bodyLimit,
           ...mcpRateLimit(app.deps.store, env, logger), // issue 8; shared on PostgreSQL (020)
         }),
       );

@@ -288,7 +288,7 @@ describe('rate limits and body sizes through serve', () => {
       expect(res.status).toBe(413);
     });
 
-    it('refuses a chunked MCP body over 4 MiB (no Content-Length), and keeps serving', async () => {
+    it('refuses a chunked MCP body over 1 MiB (no Content-Length), as a declared one, and keeps serving', async () => {
       const token = await makeMcpToken(h.deps.store, 'chunked-bodies', 'reader');
       const res = await fetch(`${base}/mcp`, {
         method: 'POST',
@@ -297,11 +297,11 @@ describe('rate limits and body sizes through serve', () => {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
         },
-        body: chunked(5 * MB),
+        body: chunked(2 * MB),
         duplex: 'half',
       } as RequestInit);
       expect(res.status).toBe(413);
-      expect(await res.text()).toContain('over 4 MiB');
+      expect(await res.text()).toContain('The request body is over 1 MiB');
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
     });
 
