@@ -259,7 +259,7 @@ export const search = defineCommand({
   summary: 'Search carriers for numbers to buy, with server-made price quotes',
   effect: 'read',
   usage:
-    'search <area code | city> [--type local|toll-free|mobile] [--features voice,sms] [--contains 777] [--country US|CA] [--carrier telnyx|twilio] [--limit N]',
+    'search <area code | city> [--type local|toll-free|mobile] [--features voice,sms] [--contains 777] [--region CA] [--country US|CA] [--carrier telnyx|twilio] [--limit N]',
   examples: [
     'search 415',
     'search "San Francisco"',
