@@ -105,10 +105,12 @@ describe('switchboard CLI', () => {
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
+  // The first migrate creates a new data folder (PGlite's initdb, ~8 s alone on a 2-core machine),
+  // in a process of its own while other test files run: more than the default 30 s when busy.
   it('migrates, and a second migrate applies nothing', async () => {
     expect((await sb('migrate')).stdout).toMatch(/Applied 001_init\.sql/);
     expect((await sb('migrate')).stdout).toMatch(/is up to date/);
-  });
+  }, 90_000);
 
   it('search 415 lists sandbox numbers in 415 and says they are sandbox', async () => {
     const run = await sb('search', '415');
