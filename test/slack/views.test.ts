@@ -7,6 +7,7 @@ import { REQUEST_STATUSES } from '../../src/core/types.js';
 import { slackCommands } from '../../src/slack/listeners.js';
 import { helpMessage } from '../../src/slack/views/help.js';
 import { homeView } from '../../src/slack/views/home.js';
+import type { HomeData } from '../../src/slack/views/home.js';
 import {
   listMessage,
   releaseConfirmMessage,
@@ -238,10 +239,12 @@ describe('Slack views stay within Block Kit limits', () => {
     );
   });
 
+  /** Approve buttons in a message or view. */
+  const approveButtons = (m: { blocks?: unknown }) =>
+    (JSON.stringify(m.blocks).match(/"sb_approve:\d+"/g) ?? []).length;
+
   it('requests: all shown when they fit; otherwise the ones left out are counted', () => {
     const bob = { id: 'U01BOB', approver: true, allowSelfApproval: false };
-    const approveButtons = (m: { blocks: unknown[] }) =>
-      (JSON.stringify(m.blocks).match(/"sb_approve:\d+"/g) ?? []).length;
     const fits = requestsMessage(
       { scope: 'pending', requests: Array.from({ length: 23 }, (_, i) => request(i)) },
       bob,
@@ -259,8 +262,9 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(textOf(many.blocks)).toContain(`…and ${50 - shown} more`);
   });
 
-  it('App Home counts the requests waiting for an approver that did not fit', () => {
-    const view = homeView({
+  /** App Home for Bob, an approver, with 200 numbers and nothing else unless `data` says. */
+  const bobsHome = (data: Partial<HomeData>) =>
+    homeView({
       userId: 'U01BOB',
       approver: true,
       allowSelfApproval: false,
@@ -268,36 +272,27 @@ describe('Slack views stay within Block Kit limits', () => {
       numbersTotal: 200,
       myRequests: [],
       myRequestsBeyond: false,
-      waiting: Array.from({ length: 40 }, (_, i) => request(1000 + i)),
+      waiting: [],
       waitingBeyond: false,
+      ...data,
     });
+
+  it('App Home counts the requests waiting for an approver that did not fit', () => {
+    const waiting = Array.from({ length: 40 }, (_, i) => request(1000 + i));
+    const view = bobsHome({ waiting });
     expect(checkView(view)).toEqual([]);
-    const shown = (JSON.stringify(view.blocks).match(/"sb_approve:\d+"/g) ?? []).length;
+    const shown = approveButtons(view);
     expect(shown).toBeLessThan(40);
     expect(textOf(view.blocks)).toContain(`…and ${40 - shown} more: \`/number requests\``);
     expect(textOf(view.blocks)).not.toContain('list mine --limit');
 
     // The store held more than the 40 read: the count left out is a lower bound.
-    const more = homeView({
-      userId: 'U01BOB',
-      approver: true,
-      allowSelfApproval: false,
-      numbers: Array.from({ length: 200 }, (_, i) => number(i)),
-      numbersTotal: 200,
-      myRequests: [],
-      myRequestsBeyond: false,
-      waiting: Array.from({ length: 40 }, (_, i) => request(1000 + i)),
-      waitingBeyond: true,
-    });
+    const more = bobsHome({ waiting, waitingBeyond: true });
     expect(textOf(more.blocks)).toContain(`…and at least ${40 - shown} more: \`/number requests\``);
   });
 
   it('App Home says so when the store holds more than it read, even when what it read fits', () => {
-    const view = homeView({
-      userId: 'U01BOB',
-      approver: true,
-      allowSelfApproval: false,
-      numbers: Array.from({ length: 200 }, (_, i) => number(i)),
+    const view = bobsHome({
       numbersTotal: 1234,
       myRequests: Array.from({ length: 2 }, (_, i) => request(i)),
       myRequestsBeyond: true,
@@ -309,14 +304,11 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(text).toContain('…and 1034 more: `/number list mine --limit 1234`');
     expect(text).toContain('…and more: `/number requests mine`');
     expect(text).toContain('…and more: `/number requests`');
-    expect((JSON.stringify(view.blocks).match(/"sb_approve:\d+"/g) ?? []).length).toBe(5);
+    expect(approveButtons(view)).toBe(5);
   });
 
   it('App Home for an approver with many numbers and requests', () => {
-    const view = homeView({
-      userId: 'U01BOB',
-      approver: true,
-      allowSelfApproval: false,
+    const view = bobsHome({
       numbers: Array.from({ length: 500 }, (_, i) => number(i)),
       numbersTotal: 500,
       myRequests: Array.from({ length: 100 }, (_, i) => request(i)),
