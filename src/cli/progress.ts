@@ -4,6 +4,7 @@
  * draws it when stderr is a terminal and `--json` is off; stdout stays the command's answer.
  */
 import type { Progress } from '../core/ports.js';
+import { formatCount as count } from '../core/counts.js';
 
 export type ProgressEvent = Parameters<Progress>[0];
 
@@ -26,8 +27,6 @@ export interface ProgressBar {
 
 const CLEAR_LINE = '\r\x1b[K';
 const BAR_WIDTH = 24;
-
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** `m:ss`, or `h:mm:ss` past an hour. */
 export function formatElapsed(ms: number): string {

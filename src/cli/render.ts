@@ -12,7 +12,8 @@ import { emptySearchHint, type SearchResult } from '../core/commands/search.js';
 import type { BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
 import type { DecisionResult } from '../core/commands/decide.js';
-import type { ListResult } from '../core/commands/numbers.js';
+import { LIST_PAGE, unpricedNote, type ListResult } from '../core/commands/numbers.js';
+import { formatCount as count } from '../core/counts.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import type { AccountsResult } from '../core/commands/accounts.js';
 import type { Agent } from '../core/ports.js';
@@ -232,11 +233,11 @@ export const renderers: Record<string, (result: never) => string> = {
       formatMoney(r.totals.team.monthly, r.totals.currency),
     ]);
     const sandbox = r.numbers.some((n) => n.carrier === 'sandbox');
-    const more =
-      r.totals.team.count > r.numbers.length
-        ? `\nShowing ${r.numbers.length} of ${r.totals.team.count}; see more with: list ${r.scope} --limit ${Math.min(r.totals.team.count, 10_000)}`
-        : '';
-    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
+    // A full page with more after it: the next one starts after its last number.
+    const more = r.next
+      ? `\nShowing ${count(r.numbers.length)} of ${count(r.totals.team.count)}. Next page: list ${r.scope} --after ${r.next}${r.numbers.length === LIST_PAGE ? '' : ` --limit ${r.numbers.length}`}`
+      : '';
+    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${unpricedNote(r) ? `\n(${unpricedNote(r)})` : ''}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
   },
   show: (r: { number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }) => {
     const n = r.number;

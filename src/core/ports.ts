@@ -104,6 +104,8 @@ export interface NumberFilter {
   scope?: 'pool' | 'owned' | 'all';
   includeReleased?: boolean;
   limit?: number;
+  /** Keyset paging: only numbers after this one in the list's order (owner nulls first, e164). */
+  after?: { owner: string | null; e164: string };
 }
 
 export interface RequestFilter {

@@ -300,6 +300,10 @@ const ListOut = z.object({
   scope: z.enum(['mine', 'pool', 'all']),
   count: z.number(),
   numbers: z.array(NumberOut),
+  next: z
+    .string()
+    .nullable()
+    .describe('Pass as `after` for the next page; null when this page is the last'),
   totals: z
     .object({
       byOwner: z.array(
@@ -598,6 +602,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           scope: r.scope,
           count: r.numbers.length,
           numbers: r.numbers.map(numberView),
+          next: r.next,
           totals: r.totals,
         };
       },
@@ -608,8 +613,9 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
             ? 'You have no numbers. See the pool with scope "pool", or search_numbers to buy one.'
             : `No numbers (${v.scope}).`;
         return [
-          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope})${v.totals.team.count > v.count ? ` of ${v.totals.team.count}; ask with a higher limit for more` : ''}, ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
+          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope})${v.totals.team.count > v.count ? ` of ${v.totals.team.count}` : ''}, ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
           ...v.numbers.map(numberLine),
+          ...(v.next ? [`More after these: call again with after "${v.next}".`] : []),
         ].join('\n');
       },
     },

@@ -468,10 +468,21 @@ export class SqlStore implements Store {
            and ($2::text is null or owner = $2::text)
            and ($3::text <> 'pool' or (status = 'available' and owner is null))
            and ($3::text <> 'owned' or owner is not null)
+           -- The next page: past (owner $6, e164 $5) in the order below, the pool's numbers first.
+           and ($5::text is null or case when $6::text is null
+                 then owner is not null or e164 > $5::text
+                 else owner > $6::text or (owner = $6::text and e164 > $5::text) end)
          order by owner nulls first, e164 limit $4::int
        ) n
        order by n.owner nulls first, n.e164`,
-      [filter.includeReleased ?? false, filter.owner ?? null, scope, filter.limit ?? 1000],
+      [
+        filter.includeReleased ?? false,
+        filter.owner ?? null,
+        scope,
+        filter.limit ?? 1000,
+        filter.after?.e164 ?? null,
+        filter.after?.owner ?? null,
+      ],
       toNumber,
     );
   }

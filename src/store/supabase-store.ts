@@ -456,16 +456,42 @@ export class SupabaseStore implements Store {
 
   async listNumbers(filter: NumberFilter): Promise<NumberRecord[]> {
     const scope = filter.scope ?? 'all';
-    let query = this.client.from('numbers').select('*');
-    if (!filter.includeReleased) query = query.neq('status', 'released');
-    if (filter.owner !== undefined) query = query.eq('owner', filter.owner);
-    if (scope === 'pool') query = query.eq('status', 'available').is('owner', null);
-    if (scope === 'owned') query = query.not('owner', 'is', null);
-    const result = await query
-      .order('owner', { ascending: true, nullsFirst: true })
-      .order('e164', { ascending: true })
-      .limit(filter.limit ?? 1000);
-    return this.rows(result, 'numbers').map(toNumber);
+    const limit = filter.limit ?? 1000;
+    type Narrow = (query: ReturnType<typeof this.numbersQuery>) => typeof query;
+    const page = async (narrow: Narrow, max: number) => {
+      let query = this.numbersQuery();
+      if (!filter.includeReleased) query = query.neq('status', 'released');
+      if (filter.owner !== undefined) query = query.eq('owner', filter.owner);
+      if (scope === 'pool') query = query.eq('status', 'available').is('owner', null);
+      if (scope === 'owned') query = query.not('owner', 'is', null);
+      const result = await narrow(query)
+        .order('owner', { ascending: true, nullsFirst: true })
+        .order('e164', { ascending: true })
+        .limit(max);
+      return this.rows(result, 'numbers').map(toNumber);
+    };
+    const after = filter.after;
+    if (!after) return page((q) => q, limit);
+    // The next page, past (owner, e164) with the pool's numbers first, as two plain filters (no
+    // `or=` tree): the rest of the cursor's owner, then the owners after it.
+    const sameOwner = await page(
+      (q) =>
+        (after.owner === null ? q.is('owner', null) : q.eq('owner', after.owner)).gt(
+          'e164',
+          after.e164,
+        ),
+      limit,
+    );
+    if (sameOwner.length >= limit) return sameOwner;
+    const laterOwners = await page(
+      (q) => (after.owner === null ? q.not('owner', 'is', null) : q.gt('owner', after.owner)),
+      limit - sameOwner.length,
+    );
+    return [...sameOwner, ...laterOwners];
+  }
+
+  private numbersQuery() {
+    return this.client.from('numbers').select('*');
   }
 
   // --- Sync ------------------------------------------------------------------------------------

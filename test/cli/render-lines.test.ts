@@ -9,6 +9,7 @@ import type { App } from '../../src/app.js';
 import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
 import { freshCliApp, runCli } from '../helpers/cli-in-process.js';
 import type { TestDeps } from '../helpers/deps.js';
+import { syncRow } from '../helpers/fixtures.js';
 
 describe('answers that read right', () => {
   let app: App;
@@ -36,6 +37,45 @@ describe('answers that read right', () => {
     expect(mine.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
     const all = await runCli(app, ['list', 'all']);
     expect(all.stdout).toMatch(/^team\s+5\s+\$6\.65$/m);
+  });
+
+  it('list: a full page names the command for the next one, which goes on to the last', async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    // Three numbers as a Telnyx sync records them: no price on record.
+    const store = app.deps.store;
+    await store.syncBegin('S-UNPRICED', 'sandbox', 'U01ADMIN', new Date());
+    await store.syncBatch(
+      'S-UNPRICED',
+      'sandbox',
+      ['+16505550001', '+16505550002', '+16505550003'].map((e) =>
+        syncRow(e, { monthlyCost: null, upfrontCost: null }),
+      ),
+    );
+    let words = ['list', 'all', '--limit', '3'];
+    const pages: string[] = [];
+    for (let i = 0; i < 5 && words.length > 0; i++) {
+      const run = await runCli(app, words);
+      expect(run.code).toBe(0);
+      pages.push(run.stdout);
+      const next = /Next page: (list .+)$/m.exec(run.stdout)?.[1];
+      words = next ? next.split(' ') : [];
+    }
+    expect(pages).toHaveLength(3);
+    expect(pages[0]).toMatch(/^Showing 3 of 8\. Next page: list all --after \+1\d{10} --limit 3$/m);
+    expect(pages[2]).not.toContain('Next page');
+    const shown = pages.flatMap((page) => page.match(/^\+1\d{10}/gm) ?? []);
+    expect(shown).toHaveLength(8);
+    expect(new Set(shown).size).toBe(8);
+    // A page showing a number with no price on record says how the totals count it; others don't.
+    for (const page of pages) {
+      const unpriced = (page.match(/^\+1650555000[123] /gm) ?? []).length;
+      if (unpriced === 0) expect(page).not.toContain('no price on record');
+      else
+        expect(page).toContain(
+          `(${unpriced === 3 ? 'The numbers above have' : `${unpriced} of the numbers above ${unpriced === 1 ? 'has' : 'have'}`} no price on record; the totals count such numbers as $0.00)`,
+        );
+    }
+    expect(pages.join('')).toContain('no price on record');
   });
 
   it('moving a linked number to another agent says which agent stops getting its calls', async () => {

@@ -55,5 +55,56 @@ for (const { name, make, skip } of STORES) {
       expect(mine.numbers.map((n) => n.e164)).toEqual([e164(3), e164(4)]);
       expect(mine.totals.team).toEqual({ count: 2, monthly: 2.15 });
     });
+
+    it('pages through every number with `after`, the pool first, across owners, none twice', async () => {
+      for (const i of [7, 8, 9]) await store.claimNumber(e164(i), 'U01CAROL', null);
+      const everything = await runCommand(deps, list, ADMIN, { scope: 'all', limit: 1000 });
+      expect(everything.next).toBeNull();
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await runCommand(deps, list, ADMIN, {
+          scope: 'all',
+          limit: 29,
+          ...(after ? { after } : {}),
+        });
+        seen.push(...page.numbers.map((n) => n.e164));
+        expect(page.totals.team.count).toBe(COUNT);
+        if (!page.next) break;
+        expect(page.next).toBe(page.numbers[page.numbers.length - 1]!.e164);
+        after = page.next;
+      }
+      // 150 in pages of 29: five full pages and one of 5; the owners' numbers come last, in order.
+      expect(seen).toEqual(everything.numbers.map((n) => n.e164));
+      expect(seen.slice(-5)).toEqual([e164(3), e164(4), e164(7), e164(8), e164(9)]);
+    });
+
+    it('a page that ends exactly at the last number has no next page', async () => {
+      const pool = await runCommand(deps, list, ADMIN, { scope: 'pool', limit: COUNT - 3 });
+      expect(pool.numbers).toHaveLength(COUNT - 3);
+      expect(pool.next).toBe(pool.numbers[COUNT - 4]!.e164);
+      const rest = await runCommand(deps, list, ADMIN, { scope: 'pool', after: pool.next! });
+      expect(rest.numbers.map((n) => n.e164)).toEqual([e164(COUNT - 1)]);
+      expect(rest.next).toBeNull();
+      const exact = await runCommand(deps, list, ADMIN, { scope: 'pool', limit: COUNT - 2 });
+      expect(exact.next).toBeNull();
+    });
+
+    it('mine and pool go on after a number that has since moved; all needs a number we know', async () => {
+      // Her page's last number is hers no more (here, the pool's): the next page starts after it.
+      const mine = await runCommand(deps, list, ALICE, { scope: 'mine', after: e164(2) });
+      expect(mine.numbers.map((n) => n.e164)).toEqual([e164(3), e164(4)]);
+      const afterHers = await runCommand(deps, list, ALICE, { scope: 'mine', after: e164(3) });
+      expect(afterHers.numbers.map((n) => n.e164)).toEqual([e164(4)]);
+      // The pool's page goes on after a number that is Alice's now.
+      const pool = await runCommand(deps, list, ALICE, { scope: 'pool', after: e164(4), limit: 2 });
+      expect(pool.numbers.map((n) => n.e164)).toEqual([e164(5), e164(6)]);
+      await expect(
+        runCommand(deps, list, ADMIN, { scope: 'all', after: '+14155550199' }),
+      ).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringContaining('+14155550199 is not one of our numbers'),
+      });
+    });
   });
 }

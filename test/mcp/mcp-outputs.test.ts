@@ -246,6 +246,38 @@ describe('search_numbers', () => {
   });
 });
 
+describe('list_numbers', () => {
+  it('pages with `after`: each page names the next, the text says how to ask for it, the last names none', async () => {
+    const local = await connect(MCP_LOCAL);
+    expect((await local.callTool({ name: 'sync_numbers', arguments: {} })).isError).toBeFalsy();
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const result = await local.callTool({
+        name: 'list_numbers',
+        arguments: { scope: 'all', limit: 2, ...(after ? { after } : {}) },
+      });
+      expect(result.isError, textOf(result)).toBeFalsy();
+      const page = structured(result) as {
+        numbers: Array<{ number: string }>;
+        next: string | null;
+      };
+      seen.push(...page.numbers.map((n) => n.number));
+      if (page.next) {
+        expect(page.next).toBe(page.numbers[page.numbers.length - 1]!.number);
+        expect(textOf(result)).toContain(`More after these: call again with after "${page.next}".`);
+      } else expect(textOf(result)).not.toContain('More after these');
+      after = page.next;
+      pages++;
+    } while (after && pages < 10);
+    // The sandbox account's five numbers, in pages of two, each once.
+    expect(pages).toBe(3);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+  });
+});
+
 describe('money in output schemas', () => {
   it('every amount says its unit, every currency what it is', async () => {
     const client = await connect();

@@ -196,6 +196,7 @@ describe('Slack views stay within Block Kit limits', () => {
     const list = listMessage({
       scope: 'all',
       numbers,
+      next: null,
       totals: {
         byOwner: numbers.map((n) => ({ owner: n.owner as string, count: 1, monthly: 1.15 })),
         team: { count: 2000, monthly: 2300 },
@@ -220,23 +221,30 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(message(textMessage(long(100_000), true))).toEqual([]);
   });
 
-  it('list: the numbers beyond the page are counted, with how to see them in Slack', () => {
-    const page = (count: number, total: number) =>
+  it('list: a page says how many there are in all, and how to get the next page', () => {
+    const page = (count: number, total: number, next: string | null) =>
       listMessage({
         scope: 'all',
         numbers: Array.from({ length: count }, (_, i) => number(i)),
+        next,
         totals: { byOwner: [], team: { count: total, monthly: total }, currency: 'USD' },
       });
-    const first = page(100, 150);
+    const first = page(100, 150_000, number(99).e164);
     expect(message(first)).toEqual([]);
+    expect(textOf(first.blocks)).toContain('*All numbers* (100 of 150,000)');
     expect(textOf(first.blocks)).toContain(
-      '…and 50 more: see them all with `/number list all --limit 150`',
+      `Next page: \`/number list all --after ${number(99).e164}\``,
     );
-    const huge = page(2000, 2000);
+    expect(textOf(first.blocks)).toContain('team: 150,000 ·');
+    // Asked for 2,000: Slack shows 400 of them, and the next page starts after the 400th.
+    const huge = page(2000, 2000, null);
     expect(message(huge)).toEqual([]);
     expect(textOf(huge.blocks)).toContain(
-      '…and 1600 more: the CLI lists them all (`switchboard list all --limit 2000`)',
+      `Next page: \`/number list all --after ${number(399).e164} --limit 400\``,
     );
+    // The last page offers no next one.
+    const last = page(50, 150, null);
+    expect(textOf(last.blocks)).not.toContain('Next page');
   });
 
   /** Approve buttons in a message or view. */
@@ -301,7 +309,7 @@ describe('Slack views stay within Block Kit limits', () => {
     });
     expect(checkView(view)).toEqual([]);
     const text = textOf(view.blocks);
-    expect(text).toContain('…and 1034 more: `/number list mine --limit 1234`');
+    expect(text).toContain(`…and 1,034 more: \`/number list mine --after ${number(199).e164}\``);
     expect(text).toContain('…and more: `/number requests mine`');
     expect(text).toContain('…and more: `/number requests`');
     expect(approveButtons(view)).toBe(5);

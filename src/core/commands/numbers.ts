@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
 import { CoreError } from '../errors.js';
-import { roundMoney } from '../money.js';
+import { formatMoney, roundMoney } from '../money.js';
 import { assertMayManage, isAdmin, memberCapRefusal, memberOf, seesEveryone } from '../policy.js';
 import { findOrImport } from '../importing.js';
 import { linkToAgent, unlinkAtPlatform } from '../linking.js';
@@ -200,8 +200,10 @@ export const LIST_PAGE = 100;
 
 export interface ListResult {
   scope: 'mine' | 'pool' | 'all';
-  /** One page: the first `limit` numbers in scope. */
+  /** One page: the first `limit` numbers in scope (after `after`, when given). */
   numbers: NumberRecord[];
+  /** The number to pass as `after` for the next page; null on the last page. */
+  next: string | null;
   /** Monthly cost per owner ('pool' for nobody's), and for the team, over every number in scope. */
   totals: {
     byOwner: Array<{ owner: string; count: number; monthly: number }>;
@@ -214,8 +216,8 @@ export const list = defineCommand({
   name: 'list',
   summary: 'List numbers with their monthly cost: yours, the pool, or all',
   effect: 'read',
-  usage: 'list [mine|pool|all]',
-  examples: ['list', 'list pool', 'list all'],
+  usage: 'list [mine|pool|all] [--limit N] [--after <+E.164>]',
+  examples: ['list', 'list pool', 'list all --limit 500', 'list all --after +14155550142'],
   args: [{ name: 'scope' }],
   input: z.object({
     scope: z
@@ -231,6 +233,9 @@ export const list = defineCommand({
       .describe(
         `How many numbers to show at most (default ${LIST_PAGE}); the totals always cover every number in scope`,
       ),
+    after: PhoneNumberArg.optional().describe(
+      'The next page: the numbers listed after this one (the last number of the page before)',
+    ),
   }),
   async run(ctx, input): Promise<ListResult> {
     const { deps, actor } = ctx;
@@ -241,10 +246,14 @@ export const list = defineCommand({
         : scope === 'pool'
           ? { scope: 'pool' as const }
           : { scope: 'all' as const };
-    const [numbers, totals] = await Promise.all([
-      deps.store.listNumbers({ ...filter, limit: input.limit }),
+    const after = input.after ? await pageCursor(ctx, scope, input.after) : undefined;
+    // One more than shown tells whether there is a next page.
+    const [page, totals] = await Promise.all([
+      deps.store.listNumbers({ ...filter, limit: input.limit + 1, ...(after ? { after } : {}) }),
       deps.store.numberTotals(filter),
     ]);
+    const numbers = page.slice(0, input.limit);
+    const next = page.length > input.limit ? numbers[numbers.length - 1]!.e164 : null;
     const byOwner = totals
       .map((t) => ({ owner: t.owner ?? 'pool', count: t.count, monthly: roundMoney(t.monthly) }))
       .sort((a, b) => b.monthly - a.monthly || a.owner.localeCompare(b.owner));
@@ -255,10 +264,48 @@ export const list = defineCommand({
     return {
       scope,
       numbers,
+      next,
       totals: { byOwner, team, currency: totals[0]?.currency ?? numbers[0]?.currency ?? 'USD' },
     };
   },
 });
+
+/**
+ * What the totals cannot know: a number with no price on record (a sync imports what the
+ * carrier's list says, and Telnyx's list of owned numbers carries no prices) adds nothing to them.
+ */
+export function unpricedNote(result: ListResult): string | null {
+  const unpriced = result.numbers.filter((n) => n.monthlyCost === null).length;
+  if (unpriced === 0) return null;
+  const which =
+    unpriced === result.numbers.length
+      ? 'The numbers above have'
+      : `${unpriced} of the numbers above ${unpriced === 1 ? 'has' : 'have'}`;
+  return `${which} no price on record; the totals count such numbers as ${formatMoney(0, result.totals.currency)}`;
+}
+
+/**
+ * Where a page given `after` begins: just past that number in the list's order (owner, pool
+ * first, then E.164). In `mine` and `pool` the owner is the scope's own, so the page goes on even
+ * if that number has since been claimed or released; in `all` it is the number's owner as recorded
+ * (a released number keeps its last owner, so the page goes on where it was listed).
+ */
+async function pageCursor(
+  ctx: CommandContext,
+  scope: ListResult['scope'],
+  after: string,
+): Promise<{ owner: string | null; e164: string }> {
+  if (scope === 'mine') return { owner: memberOf(ctx.actor), e164: after };
+  if (scope === 'pool') return { owner: null, e164: after };
+  const number = await ctx.deps.store.getNumber(after);
+  if (!number) {
+    throw new CoreError(
+      'NOT_FOUND',
+      `${after} is not one of our numbers, so no page starts after it. Give the last number the page before showed, or start again with: list all`,
+    );
+  }
+  return { owner: number.owner, e164: after };
+}
 
 export const show = defineCommand({
   name: 'show',

@@ -5,6 +5,7 @@ import { context, divider, fit, header, section } from './blocks.js';
 import type { Block } from './blocks.js';
 import { LIMITS } from './limits.js';
 import { numberBlocks, requestBlocks } from './lists.js';
+import { formatCount } from '../../core/counts.js';
 
 export interface HomeData {
   userId: string;
@@ -45,7 +46,7 @@ export function homeView(data: HomeData): Record<string, unknown> {
     if (data.numbersTotal > shown.length)
       blocks.push(
         context(
-          `…and ${data.numbersTotal - shown.length} more: \`${SLASH_COMMAND} list mine --limit ${data.numbersTotal}\``,
+          `…and ${formatCount(data.numbersTotal - shown.length)} more: \`${SLASH_COMMAND} list mine --after ${shown[shown.length - 1]!.e164}\``,
         ),
       );
   }

@@ -1,5 +1,6 @@
 /** `/number list`, `/number requests`, and the plain answers of the other commands. */
-import type { ListResult } from '../../core/commands/numbers.js';
+import { LIST_PAGE, unpricedNote, type ListResult } from '../../core/commands/numbers.js';
+import { formatCount } from '../../core/counts.js';
 import { formatMoney } from '../../core/money.js';
 import type { NumberRecord, PurchaseRequest } from '../../core/types.js';
 import { isOwnRequest, memberOfRequest } from '../../core/policy.js';
@@ -50,26 +51,30 @@ export function listMessage(result: ListResult): Message {
     .slice(0, 20)
     .map(
       (t) =>
-        `${t.owner === 'pool' ? '_pool_' : mention(t.owner)}: ${t.count} · ${formatMoney(t.monthly, result.totals.currency)}/mo`,
+        `${t.owner === 'pool' ? '_pool_' : mention(t.owner)}: ${formatCount(t.count)} · ${formatMoney(t.monthly, result.totals.currency)}/mo`,
     );
+  // A page (100 by default) of which Slack shows up to 400; the next page starts after the last
+  // number shown.
   const shown = result.numbers.slice(0, SLACK_LIST_MAX);
   const total = result.totals.team.count;
-  // More than were asked for (a page of 100 by default): Slack can show up to 400; beyond, the CLI.
-  const seeMore =
-    total <= SLACK_LIST_MAX
-      ? `see them all with \`${SLASH_COMMAND} list ${result.scope} --limit ${total}\`.`
-      : `the CLI lists them all (\`switchboard list ${result.scope} --limit ${total}\`).`;
+  const next = shown.length < result.numbers.length ? shown[shown.length - 1]!.e164 : result.next;
+  const nextPage = next
+    ? [
+        context(
+          `Next page: \`${SLASH_COMMAND} list ${result.scope} --after ${next}${shown.length === LIST_PAGE ? '' : ` --limit ${shown.length}`}\``,
+        ),
+      ]
+    : [];
   const blocks = [
     section(
-      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${result.totals.team.count > result.numbers.length ? `${result.numbers.length} of ${result.totals.team.count}` : result.numbers.length})`,
+      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${total > shown.length ? `${formatCount(shown.length)} of ${formatCount(total)}` : shown.length})`,
     ),
     ...numberBlocks(shown),
-    ...(result.totals.team.count > shown.length
-      ? [context(`…and ${total - shown.length} more: ${seeMore}`)]
-      : []),
+    ...nextPage,
     section(
-      `*Monthly cost*\n${totals.join('\n')}\nteam: ${result.totals.team.count} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
+      `*Monthly cost*\n${totals.join('\n')}\nteam: ${formatCount(total)} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
     ),
+    ...(unpricedNote(result) ? [context(`${unpricedNote(result)}.`)] : []),
     ...(result.numbers.some((n) => n.carrier === 'sandbox')
       ? [context('Sandbox numbers are pretend: nothing is billed.')]
       : []),
