@@ -18,6 +18,7 @@
 import Retell, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'retell-sdk';
 import { CoreError } from '../core/errors.js';
 import type { Agent, VoiceAgents } from '../core/ports.js';
+import { joinSentences } from '../core/sentences.js';
 
 export interface RetellAgentsOptions {
   apiKey: string;
@@ -248,11 +249,15 @@ export function toCoreError(error: unknown, operation: string, apiKey: string): 
         },
       );
     }
-    const hint = status === 401 || status === 403 ? ' Check RETELL_API_KEY.' : '';
-    return new CoreError('UPSTREAM', `Retell refused to ${operation}: ${message}.${hint}`, {
-      cause: error,
-      vendorCode: String(status),
-    });
+    const hint = status === 401 || status === 403 ? 'Check RETELL_API_KEY.' : '';
+    return new CoreError(
+      'UPSTREAM',
+      joinSentences(`Retell refused to ${operation}: ${message}`, hint),
+      {
+        cause: error,
+        vendorCode: String(status),
+      },
+    );
   }
   // Anything else came from reading Retell's answer (e.g. a body that is not JSON).
   return new CoreError('UPSTREAM', `Retell's answer could not be read (${operation}).`, {

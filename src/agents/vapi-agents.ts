@@ -22,6 +22,7 @@
  */
 import { CoreError } from '../core/errors.js';
 import type { Agent, VoiceAgents } from '../core/ports.js';
+import { joinSentences } from '../core/sentences.js';
 
 export interface VapiAgentsOptions {
   apiKey: string;
@@ -108,10 +109,10 @@ export function createVapiAgents(options: VapiAgentsOptions): VoiceAgents {
           },
         );
       }
-      const hint = status === 401 || status === 403 ? ' Check VAPI_API_KEY.' : '';
+      const hint = status === 401 || status === 403 ? 'Check VAPI_API_KEY.' : '';
       return new CoreError(
         'UPSTREAM',
-        `VAPI refused to ${operation}: ${error.vendorMessage}.${hint}`,
+        joinSentences(`VAPI refused to ${operation}: ${error.vendorMessage}`, hint),
         {
           cause: error,
           vendorCode: String(status),

@@ -4,6 +4,7 @@
  */
 import { APIConnectionError, APIError, APIUserAbortError } from 'telnyx';
 import { CoreError, type ErrorCode } from '../core/errors.js';
+import { joinSentences } from '../core/sentences.js';
 import { retryAfterFromHeaders, type ClassifiedFailure } from './http-retry.js';
 
 interface TelnyxErrorItem {
@@ -62,13 +63,13 @@ export function toCoreError(error: unknown, what: string, apiKey: string): CoreE
     let message: string;
     if (status === 401 || status === 403) {
       coreCode = 'UPSTREAM';
-      message = `Telnyx refused ${what}: ${said}. Check TELNYX_API_KEY.`;
+      message = joinSentences(`Telnyx refused ${what}: ${said}`, 'Check TELNYX_API_KEY.');
     } else if (status === 404) {
       coreCode = 'NOT_FOUND';
       message = `Telnyx ${what}: ${said}`;
     } else if (status === 429) {
       coreCode = 'UNAVAILABLE';
-      message = `Telnyx is rate limiting ${what}: ${said}. Try again in a minute.`;
+      message = joinSentences(`Telnyx is rate limiting ${what}: ${said}`, 'Try again in a minute.');
     } else if (status >= 500 || status === 408) {
       coreCode = 'UNAVAILABLE';
       message = `Telnyx failed ${what} (HTTP ${status}): ${said}`;

@@ -14,6 +14,7 @@ import twilio from 'twilio';
 import { CoreError } from '../core/errors.js';
 import { roundMoney } from '../core/money.js';
 import { countryOf } from '../core/phone.js';
+import { withoutFullStop } from '../core/sentences.js';
 import type {
   Carrier,
   OrderLookup,
@@ -393,10 +394,14 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
       } catch (error) {
         // Nothing has been ordered yet: a failure here is a definite "no", not an unknown outcome.
         const failed = translate(error, 'ownership check');
-        throw new CoreError('UPSTREAM', `${failed.message}; nothing was ordered.`, {
-          vendorCode: failed.vendorCode,
-          cause: failed,
-        });
+        throw new CoreError(
+          'UPSTREAM',
+          `${withoutFullStop(failed.message)}; nothing was ordered.`,
+          {
+            vendorCode: failed.vendorCode,
+            cause: failed,
+          },
+        );
       }
       if (owned) {
         if (owned.friendlyName === reference)
@@ -436,13 +441,13 @@ export function createTwilioCarrier(options: TwilioCarrierOptions): TwilioCarrie
         if (error instanceof TwilioNetworkError && error.notSent) {
           throw new CoreError(
             'UPSTREAM',
-            `${error.message}; Twilio was not reached, nothing was bought.`,
+            `${withoutFullStop(error.message)}; Twilio was not reached, nothing was bought.`,
           );
         }
         if (error instanceof CoreError) {
           throw new CoreError(
             'UNAVAILABLE',
-            `${error.message}; the purchase may have gone through.`,
+            `${withoutFullStop(error.message)}; the purchase may have gone through.`,
             error.vendorCode ? { vendorCode: error.vendorCode } : {},
           );
         }

@@ -7,6 +7,7 @@
 import { CoreError } from './errors.js';
 import { linkToAgent } from './linking.js';
 import type { Deps } from './ports.js';
+import { joinSentences } from './sentences.js';
 import type { AuditEvent, NumberRecord, PurchaseRequest } from './types.js';
 
 export interface LinkStepOutcome {
@@ -33,7 +34,10 @@ export async function finishProvisionLink(
         : new CoreError('UPSTREAM', thrown instanceof Error ? thrown.message : String(thrown));
   }
   const message = error
-    ? `Bought ${number.e164}, but linking it to ${agent} failed: ${error.message} Finish with: link ${number.e164} ${agent}`
+    ? joinSentences(
+        `Bought ${number.e164}, but linking it to ${agent} failed: ${error.message}`,
+        `Finish with: link ${number.e164} ${agent}`,
+      )
     : null;
   const set = await deps.store.setRequestLink(
     request.id,

@@ -13,6 +13,7 @@ import type { CommandContext } from './command.js';
 import { CoreError, isCoreError } from './errors.js';
 import { formatMoney } from './money.js';
 import type { Carrier, Deps, OrderLookup } from './ports.js';
+import { joinSentences } from './sentences.js';
 import type { NumberRecord, PurchaseRequest } from './types.js';
 import { makeQuotes, searchCarriers } from './commands/search.js';
 import { nanpAreaCode } from './phone.js';
@@ -247,7 +248,7 @@ async function applyLookup(
         request,
         'failed',
         'UPSTREAM',
-        `The carrier's order failed: ${lookup.message}. Nothing was bought.`,
+        joinSentences(`The carrier's order failed: ${lookup.message}`, 'Nothing was bought.'),
       );
     case 'not-found':
       return fail(

@@ -15,6 +15,7 @@ import { CoreError, asCoreError } from '../core/errors.js';
 import { assertAdmin } from '../core/policy.js';
 import type { ApiToken } from '../core/ports.js';
 import type { Actor } from '../core/types.js';
+import { joinSentences } from '../core/sentences.js';
 import { loadConfig } from '../config/config.js';
 import { table } from '../cli/table.js';
 import { generateToken, hashToken } from './tokens.js';
@@ -212,7 +213,7 @@ export const tokenCommand: ExtraCommand = async (io, words, options) => {
     const coreError =
       error instanceof CoreError
         ? error
-        : new CoreError('INVALID_INPUT', `${(error as Error).message}. ${USAGE}`);
+        : new CoreError('INVALID_INPUT', joinSentences((error as Error).message, USAGE));
     return fail(coreError);
   }
 

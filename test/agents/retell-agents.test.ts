@@ -188,7 +188,10 @@ describe('retell adapter scenarios', () => {
       .listAgents()
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM', vendorCode: '401' });
-    expect((error as Error).message).toContain('RETELL_API_KEY');
+    // Retell's own sentence keeps its one full stop before the advice.
+    expect((error as Error).message).toBe(
+      'Retell refused to list agents: API key is missing or invalid. Check RETELL_API_KEY.',
+    );
     expect(JSON.stringify(error) + String((error as Error).message)).not.toContain(RETELL_TEST_KEY);
   });
 

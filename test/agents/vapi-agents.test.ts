@@ -224,6 +224,32 @@ describe('vapi adapter scenarios', () => {
     expect((error as Error).message).not.toContain(VAPI_TEST_KEY);
   });
 
+  it("a refusal whose message ends with a full stop: one stop, and the key's advice after it", async () => {
+    const refuse =
+      (status: number, message: string): typeof fetch =>
+      async () =>
+        new Response(JSON.stringify({ message, error: 'Bad Request', statusCode: status }), {
+          status,
+        });
+    const said = async (status: number, message: string) =>
+      String(
+        (
+          (await createVapiAgents({ apiKey: VAPI_TEST_KEY, fetch: refuse(status, message) })
+            .listAgents()
+            .catch((e: unknown) => e)) as Error
+        ).message,
+      );
+    expect(await said(400, 'limit must not be greater than 1000.')).toBe(
+      'VAPI refused to list assistants: limit must not be greater than 1000.',
+    );
+    expect(await said(401, 'Invalid key. Please check your key.')).toBe(
+      'VAPI refused to list assistants: Invalid key. Please check your key. Check VAPI_API_KEY.',
+    );
+    expect(await said(401, 'Unauthorized')).toBe(
+      'VAPI refused to list assistants: Unauthorized. Check VAPI_API_KEY.',
+    );
+  });
+
   it('masks the key if VAPI ever echoes it', async () => {
     const echo: typeof fetch = async (_url, init) =>
       new Response(

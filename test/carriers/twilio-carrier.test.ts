@@ -306,6 +306,21 @@ describe('twilio carrier (scenario server)', () => {
       });
     });
 
+    it('an unreadable ownership check says nothing was ordered, with no stop before the semicolon', async () => {
+      const carrier = await setup();
+      server.failNext('GET /IncomingPhoneNumbers.json', { malformed: true, times: 4 });
+      const error = await carrier
+        .order('+14155551004', { reference: 'R-OWNED-MALFORMED' })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'UPSTREAM',
+        message:
+          'Twilio ownership check: the answer could not be read (malformed response); nothing was ordered.',
+      });
+      expect(server.count('GET /2010-04-01/Accounts/')).toBeGreaterThan(0);
+      expect(server.count('POST ')).toBe(0);
+    });
+
     it("carries Twilio's message and code, never the credentials", async () => {
       server = await startTwilioScenario();
       const secret = 'TOKEN_TEST_FAKE_TWILIO_WRONG';

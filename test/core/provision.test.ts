@@ -171,6 +171,8 @@ for (const { name, make, skip } of STORES) {
       expect(decided.request.provision?.linkError).toMatch(
         new RegExp(`Finish with: link \\${result.quote.e164} retell:agent_sandbox_support`),
       );
+      // The platform's reason ends its sentence with one full stop (the sandbox's has none).
+      expect(decided.request.provision?.linkError).toMatch(/ failed: [^]*[^.]\. Finish with: /);
       const trail = await store.listAudit({ requestId: result.request.id });
       expect(trail.find((e) => e.command === 'provision.link')?.outcome).toBe('failed');
       // Reconcile does not retry a link that failed definitely; the user finishes it with `link`.

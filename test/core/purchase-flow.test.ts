@@ -292,6 +292,23 @@ describe('buy, approve, deny', () => {
     expect(Object.keys(deps.sandbox.state().owned)).not.toContain(request.e164);
   });
 
+  it("a failed order's reason that ends with a full stop gets no second one", async () => {
+    deps = makeDeps(store, {
+      carrier: { faultRate: 1, faults: ['server_error'], operations: ['order'] },
+    });
+    deps.sandbox.lookupOrder = () =>
+      Promise.resolve({ status: 'failed', message: 'Order ord-1 failed: Number not available.' });
+    const request = await requestFor(ALICE, '415');
+    const result = await run<{ request: { status: string; errorMessage: string } }>(approve, BOB, {
+      id: request.id,
+    });
+    expect(result.request).toMatchObject({
+      status: 'failed',
+      errorMessage:
+        "The carrier's order failed: Order ord-1 failed: Number not available. Nothing was bought.",
+    });
+  });
+
   it("reconcile settles a purchase interrupted between the carrier's yes and our record", async () => {
     const request = await requestFor(ALICE, '415');
     await store.decideRequest(request.id, 'U01BOB', true, null, new Date());

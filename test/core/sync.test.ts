@@ -300,6 +300,17 @@ describe('sync: a failure midway commits nothing as success', () => {
     expect(await statuses()).toEqual({ available: 3000 });
   });
 
+  it('a reason that ends with a full stop is not given a second one before the advice', async () => {
+    const carrier = scriptedCarrier(600, (page) => {
+      if (page === 1)
+        throw new Error('Telnyx refused page 1: The API key you provided is invalid.');
+    });
+    const error = await runSync(withCarrier(carrier)).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'The telnyx sync stopped after 0 numbers: Telnyx refused page 1: The API key you provided is invalid. Numbers it had read were updated; none were marked missing. Run sync again.',
+    );
+  });
+
   it('a batch write failing stops the reading too: run failed, no later batch written', async () => {
     const watched = watchedStore(store, (batch) => {
       if (batch === 2) throw new Error('database went away');
@@ -327,6 +338,16 @@ describe('sync through the Telnyx adapter and the scenario server', () => {
     const result = await runSync(withCarrier(telnyx), { progress: (e) => events.push(e) });
     expect(result.results[0]!.run).toMatchObject({ seen: 1200, new: 1200 });
     expect(events.at(-1)).toMatchObject({ done: 1200, total: 1200 });
+  });
+
+  it('a refused key: the whole message, one full stop after each sentence', async () => {
+    server = await startTelnyxScenarioServer({ apiKey: 'KEY_TEST_FAKE_TELNYX_OTHER' });
+    const telnyx = createTelnyxCarrier({ apiKey: SCENARIO_API_KEY, baseUrl: server.url });
+    const error = await runSync(withCarrier(telnyx)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'UPSTREAM' });
+    expect((error as Error).message).toBe(
+      "The telnyx sync stopped after 0 numbers: Telnyx refused page 1 of the account's numbers: The API key you provided is invalid. Check TELNYX_API_KEY. Numbers it had read were updated; none were marked missing. Run sync again.",
+    );
   });
 
   it('cancels promptly while pages are in flight; the run is failed, nothing missing', async () => {

@@ -70,6 +70,12 @@ describe('token create --for, and token list', () => {
       expect(out.code, words.join(' ')).toBe(2);
       expect(out.stderr).toContain(`error: ${said} Usage: switchboard token create`);
     }
+    // Node's own parse error, ended with one full stop before the usage (its wording varies).
+    const unknown = await cli('token', 'create', '--bogus');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^error: Unknown option '--bogus'[^\n]*[^.]\. Usage: switchboard token create/,
+    );
   });
 
   it('the owner defaults to the maker; --for names another member; list shows the owner', async () => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import { CoreError } from '../errors.js';
 import type { Agent, VoiceAgents } from '../ports.js';
+import { joinSentences, withoutFullStop } from '../sentences.js';
 import type { Platform } from '../types.js';
 import { PLATFORMS } from '../types.js';
 
@@ -39,7 +40,10 @@ export const agents = defineCommand({
     if (platforms.length > 0 && skipped.length === platforms.length) {
       throw new CoreError(
         'UPSTREAM',
-        `Every voice platform failed: ${skipped.map((s) => `${s.platform}: ${s.reason.replace(/\.+$/, '')}`).join('; ')}. Try again in a minute.`,
+        joinSentences(
+          `Every voice platform failed: ${skipped.map((s) => `${s.platform}: ${withoutFullStop(s.reason)}`).join('; ')}`,
+          'Try again in a minute.',
+        ),
       );
     }
     return { agents: found, skipped };

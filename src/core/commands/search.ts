@@ -11,6 +11,7 @@ import {
 import type { Carrier, SearchCriteria } from '../ports.js';
 import type { AvailableNumber, CarrierName, Quote } from '../types.js';
 import { CarrierArg, CountryArg, FeaturesArg, LimitArg, NumberTypeArg } from '../schemas.js';
+import { joinSentences, withoutFullStop } from '../sentences.js';
 
 export const searchInput = z.object({
   query: z
@@ -226,7 +227,10 @@ export async function searchCarriers(
   if (offers.length === 0 && skipped.length === carriers.length) {
     throw new CoreError(
       'UPSTREAM',
-      `Every carrier failed: ${skipped.map((s) => `${s.carrier}: ${s.reason.replace(/\.+$/, '')}`).join('; ')}. Try again in a minute.`,
+      joinSentences(
+        `Every carrier failed: ${skipped.map((s) => `${s.carrier}: ${withoutFullStop(s.reason)}`).join('; ')}`,
+        'Try again in a minute.',
+      ),
     );
   }
   offers.sort(

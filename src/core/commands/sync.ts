@@ -7,6 +7,7 @@ import { reconcile } from '../purchase.js';
 import type { Carrier, SyncBatchCounts, SyncRow } from '../ports.js';
 import type { CarrierName, PurchaseRequest, SyncRun } from '../types.js';
 import { CarrierArg } from '../schemas.js';
+import { joinSentences } from '../sentences.js';
 import { pickCarriers } from './search.js';
 
 /** Rows per upsert: big enough to amortise a round trip, small enough to keep memory flat. */
@@ -181,7 +182,10 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
     }
     throw new CoreError(
       error instanceof CoreError && error.code !== 'INTERNAL' ? error.code : 'UPSTREAM',
-      `The ${carrier.name} sync stopped after ${counts.seen} numbers: ${message}. Numbers it had read were updated; none were marked missing. Run sync again.`,
+      joinSentences(
+        `The ${carrier.name} sync stopped after ${counts.seen} numbers: ${message}`,
+        'Numbers it had read were updated; none were marked missing. Run sync again.',
+      ),
       { cause: error, details: { runId } },
     );
   }
