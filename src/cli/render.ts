@@ -8,7 +8,7 @@ import type {
   ProvisionFallback,
   PurchaseRequest,
 } from '../core/types.js';
-import { emptySearchHint, type SearchResult } from '../core/commands/search.js';
+import { emptySearchHint, poolSentence, type SearchResult } from '../core/commands/search.js';
 import type { BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
 import type { DecisionResult } from '../core/commands/decide.js';
@@ -127,8 +127,11 @@ export const renderers: Record<string, (result: never) => string> = {
   search: (r: SearchResult) => {
     const head = `${r.quotes.length} number${r.quotes.length === 1 ? '' : 's'} in ${r.described}, cheapest first:`;
     const skipped = r.skipped.map((s) => `\n(${s.carrier} left out: ${s.reason})`).join('');
+    const pool = r.pool
+      ? `\n\n${poolSentence(r.pool)} Claim with: switchboard claim ${r.pool.numbers[0]!.e164}`
+      : '';
     if (r.quotes.length === 0)
-      return `No numbers available in ${r.described}. ${emptySearchHint(r.criteria)}${skipped}${sandboxNote(r.sandbox)}`;
+      return `No numbers available in ${r.described}. ${emptySearchHint(r.criteria)}${pool}${skipped}${sandboxNote(r.sandbox)}`;
     const rows = r.quotes.map((q) => [
       q.e164,
       place(q),
@@ -138,7 +141,7 @@ export const renderers: Record<string, (result: never) => string> = {
       formatMoney(q.upfrontCost, q.currency),
       q.id,
     ]);
-    return `${head}\n\n${table(['NUMBER', 'PLACE', 'CARRIER', 'FEATURES', 'MONTHLY', 'UPFRONT', 'QUOTE'], rows, ['left', 'left', 'left', 'left', 'right', 'right', 'left'])}\n\nBuy one with: switchboard buy <number> --reason "…"  (quotes hold their price until ${when(r.quotes[0]?.expiresAt ?? null)})${skipped}${sandboxNote(r.sandbox)}`;
+    return `${head}\n\n${table(['NUMBER', 'PLACE', 'CARRIER', 'FEATURES', 'MONTHLY', 'UPFRONT', 'QUOTE'], rows, ['left', 'left', 'left', 'left', 'right', 'right', 'left'])}${pool}\n\nBuy one with: switchboard buy <number> --reason "…"  (quotes hold their price until ${when(r.quotes[0]?.expiresAt ?? null)})${skipped}${sandboxNote(r.sandbox)}`;
   },
   buy: (r: BuyResult) => renderBuy(r),
   provision: (r: ProvisionResult) => {

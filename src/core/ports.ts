@@ -106,6 +106,8 @@ export interface NumberFilter {
   limit?: number;
   /** Keyset paging: only numbers after this one in the list's order (owner nulls first, e164). */
   after?: { owner: string | null; e164: string };
+  /** Only numbers whose E.164 starts with this, e.g. "+1415" for area code 415. */
+  prefix?: string;
 }
 
 export interface RequestFilter {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { ListResult } from '../core/commands/numbers.js';
-import { emptySearchHint, type SearchResult } from '../core/commands/search.js';
+import { emptySearchHint, poolSentence, type SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import { approversOf, type BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
@@ -249,6 +249,11 @@ const SearchOut = z.object({
     }),
   ),
   skipped: z.array(z.object({ carrier: z.string(), reason: z.string() })),
+  pool: z
+    .array(z.string())
+    .describe(
+      'Numbers the team already pays for in the searched area code, free to claim with claim_number (no purchase, no approval); empty when none',
+    ),
   next: z.string().describe('What to do next, in words: how to buy, or how to search wider'),
 });
 
@@ -420,9 +425,15 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
             expiresAt: q.expiresAt.toISOString(),
           })),
           skipped: r.skipped,
-          next: r.quotes.length
-            ? `To buy one, call request_purchase with the quote id as target; a human approver must approve it${ctx.autoApproveUnderMonthly == null ? '' : ` unless it is under ${formatMoney(ctx.autoApproveUnderMonthly)}/month, which policy approves at once`}.`
-            : searchWider(r.criteria),
+          pool: r.pool?.numbers.map((n) => n.e164) ?? [],
+          next: [
+            ...(r.pool
+              ? [`${poolSentence(r.pool)} Prefer claim_number with one of them as number.`]
+              : []),
+            r.quotes.length
+              ? `To buy one, call request_purchase with the quote id as target; a human approver must approve it${ctx.autoApproveUnderMonthly == null ? '' : ` unless it is under ${formatMoney(ctx.autoApproveUnderMonthly)}/month, which policy approves at once`}.`
+              : searchWider(r.criteria),
+          ].join(' '),
         };
       },
       text(raw) {

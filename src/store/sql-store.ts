@@ -472,6 +472,8 @@ export class SqlStore implements Store {
            and ($5::text is null or case when $6::text is null
                  then owner is not null or e164 > $5::text
                  else owner > $6::text or (owner = $6::text and e164 > $5::text) end)
+           -- A prefix as a range on e164 (collate "C", so one index range): ':' sorts after '9'.
+           and ($7::text is null or (e164 >= $7::text and e164 < ($7::text || ':')))
          order by owner nulls first, e164 limit $4::int
        ) n
        order by n.owner nulls first, n.e164`,
@@ -482,6 +484,7 @@ export class SqlStore implements Store {
         filter.limit ?? 1000,
         filter.after?.e164 ?? null,
         filter.after?.owner ?? null,
+        filter.prefix ?? null,
       ],
       toNumber,
     );

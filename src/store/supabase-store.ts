@@ -464,6 +464,9 @@ export class SupabaseStore implements Store {
       if (filter.owner !== undefined) query = query.eq('owner', filter.owner);
       if (scope === 'pool') query = query.eq('status', 'available').is('owner', null);
       if (scope === 'owned') query = query.not('owner', 'is', null);
+      // A prefix as a range on e164 (collate "C"): ':' sorts after '9'.
+      if (filter.prefix !== undefined)
+        query = query.gte('e164', filter.prefix).lt('e164', `${filter.prefix}:`);
       const result = await narrow(query)
         .order('owner', { ascending: true, nullsFirst: true })
         .order('e164', { ascending: true })

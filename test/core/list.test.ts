@@ -79,6 +79,18 @@ for (const { name, make, skip } of STORES) {
       expect(seen.slice(-5)).toEqual([e164(3), e164(4), e164(7), e164(8), e164(9)]);
     });
 
+    it('the store lists the numbers that start with a prefix, as a range', async () => {
+      const tens = await store.listNumbers({ scope: 'pool', prefix: '+1650200001', limit: 100 });
+      expect(tens.map((n) => n.e164)).toEqual(Array.from({ length: 10 }, (_, i) => e164(10 + i)));
+      // Alice's two are not the pool's; the prefix is the whole number's start, not any digits.
+      expect(await store.listNumbers({ scope: 'pool', prefix: '+16502000003' })).toEqual([]);
+      expect(
+        (await store.listNumbers({ owner: ALICE.id, prefix: '+1650' })).map((n) => n.e164),
+      ).toEqual([e164(3), e164(4)]);
+      expect(await store.listNumbers({ scope: 'all', prefix: '+1415' })).toEqual([]);
+      expect(await store.listNumbers({ scope: 'all', prefix: '+2000000' })).toEqual([]);
+    });
+
     it('a page that ends exactly at the last number has no next page', async () => {
       const pool = await runCommand(deps, list, ADMIN, { scope: 'pool', limit: COUNT - 3 });
       expect(pool.numbers).toHaveLength(COUNT - 3);

@@ -42,6 +42,7 @@ describe('emptySearchHint', () => {
       carriers: ['sandbox'],
       skipped: [],
       sandbox: false,
+      pool: null,
     };
     const cli = (renderers.search as (r: SearchResult) => string)(result);
     expect(cli).toContain(

@@ -233,6 +233,24 @@ describe('search_numbers', () => {
     expect(textOf(plain)).not.toMatch(/filters|features|--/);
   });
 
+  it('a pool number in the area code comes first: claim_number costs nothing', async () => {
+    const local = await connect(MCP_LOCAL);
+    expect((await local.callTool({ name: 'sync_numbers', arguments: {} })).isError).toBeFalsy();
+    const client = await connect();
+    const found = structured(
+      await client.callTool({ name: 'search_numbers', arguments: { query: '415' } }),
+    );
+    expect(found.pool).toEqual(['+14155550142']);
+    expect(found.next).toMatch(
+      /^The pool already has \+14155550142 in area code 415: claiming it is free and needs no approval\. Prefer claim_number with one of them as number\. To buy one, call request_purchase/,
+    );
+    const none = structured(
+      await client.callTool({ name: 'search_numbers', arguments: { query: '604' } }),
+    );
+    expect(none.pool).toEqual([]);
+    expect(none.next).toMatch(/^To buy one/);
+  });
+
   it('quotes found: how to buy, and that a human approves unless policy buys it at once', async () => {
     const found = await search({ query: '415', limit: 1 });
     expect(structured(found).next).toBe(

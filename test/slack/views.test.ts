@@ -140,10 +140,15 @@ describe('Slack views stay within Block Kit limits', () => {
         reason: long(4000),
       })),
       sandbox: true,
+      pool: { where: 'area code 415', numbers: [1, 2, 3].map(number), more: true },
     };
     const m = searchMessage(result);
     expect(message(m)).toEqual([]);
     expect(m.blocks.length).toBeLessThanOrEqual(50);
+    // The pool's numbers come before the prices, with the command that claims one.
+    expect(textOf(m.blocks.slice(0, 2))).toContain(
+      `The pool already has numbers in area code 415: ${number(1).e164}, ${number(2).e164}, ${number(3).e164} and more. Claiming one is free and needs no approval. \`/number claim ${number(1).e164}\``,
+    );
   });
 
   it('a search for 50 (--limit 50) shows as many as fit, and says how many are shown', () => {
@@ -154,6 +159,7 @@ describe('Slack views stay within Block Kit limits', () => {
       carriers: ['sandbox', 'telnyx'],
       skipped: [{ carrier: 'telnyx', reason: 'no answer within 8 s' }],
       sandbox: true,
+      pool: null,
     };
     const m = searchMessage(result);
     expect(message(m)).toEqual([]);

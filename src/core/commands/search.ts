@@ -9,7 +9,7 @@ import {
   lookupAreaCode,
 } from '../area-codes.js';
 import type { Carrier, SearchCriteria } from '../ports.js';
-import type { AvailableNumber, CarrierName, Quote } from '../types.js';
+import type { AvailableNumber, CarrierName, NumberRecord, Quote } from '../types.js';
 import { CarrierArg, CountryArg, FeaturesArg, LimitArg, NumberTypeArg } from '../schemas.js';
 import { joinSentences, withoutFullStop } from '../sentences.js';
 
@@ -43,7 +43,20 @@ export interface SearchResult {
   /** Carriers left out because they failed or timed out; the search went on without them. */
   skipped: Array<{ carrier: CarrierName; reason: string }>;
   sandbox: boolean;
+  /** Numbers the team already pays for in the same area code(s), free to claim instead. */
+  pool: PoolMatch | null;
 }
+
+/** Pool numbers that would do instead of buying: a few to name, and whether there are more. */
+export interface PoolMatch {
+  /** The area codes looked in, in words: "area code 415", "area codes 503, 971". */
+  where: string;
+  numbers: NumberRecord[];
+  more: boolean;
+}
+
+/** How many pool numbers a search names. */
+const POOL_SHOWN = 3;
 
 /** Turns the user's query into carrier search criteria, or a clear INVALID_INPUT. */
 export function toCriteria(input: SearchInput): { criteria: SearchCriteria; described: string } {
@@ -258,6 +271,55 @@ export async function makeQuotes(ctx: CommandContext, offers: AvailableNumber[])
   return quotes;
 }
 
+/**
+ * The pool's available numbers in the searched area code (or the city's area codes) that have the
+ * type and features asked for: claiming one costs nothing, buying another costs every month.
+ * North American area codes only (the pool is matched by E.164 prefix, +1 and the code).
+ */
+export async function poolMatch(
+  ctx: CommandContext,
+  criteria: SearchCriteria,
+  query: string | undefined,
+): Promise<PoolMatch | null> {
+  if (criteria.country !== 'US' && criteria.country !== 'CA') return null;
+  const codes = criteria.areaCode
+    ? [criteria.areaCode]
+    : criteria.locality && query
+      ? findAreaCodesByCity(query).map((m) => m.code)
+      : [];
+  if (codes.length === 0) return null;
+  const suits = (n: NumberRecord) =>
+    n.numberType === criteria.numberType && criteria.features.every((f) => n.features.includes(f));
+  const found: NumberRecord[] = [];
+  let more = false;
+  for (const code of codes.slice(0, 8)) {
+    // A few beyond what is shown: some may lack a feature, and one more tells there are more.
+    const numbers = await ctx.deps.store.listNumbers({
+      scope: 'pool',
+      prefix: `+1${code}`,
+      limit: 20,
+    });
+    const suitable = numbers.filter(suits);
+    found.push(...suitable);
+    if (numbers.length === 20) more = true;
+    if (found.length > POOL_SHOWN) break;
+  }
+  if (found.length === 0) return null;
+  return {
+    where: `${criteria.numberType === 'toll-free' ? 'toll-free' : codes.length === 1 ? 'area code' : 'area codes'} ${codes.slice(0, 8).join(', ')}`,
+    numbers: found.slice(0, POOL_SHOWN),
+    more: more || found.length > POOL_SHOWN,
+  };
+}
+
+/** The pool's numbers in words, the same in every front (each adds how to claim one). */
+export function poolSentence(pool: PoolMatch): string {
+  const [first] = pool.numbers;
+  if (pool.numbers.length === 1 && !pool.more)
+    return `The pool already has ${first!.e164} in ${pool.where}: claiming it is free and needs no approval.`;
+  return `The pool already has numbers in ${pool.where}: ${pool.numbers.map((n) => n.e164).join(', ')}${pool.more ? ' and more' : ''}. Claiming one is free and needs no approval.`;
+}
+
 export const search = defineCommand({
   name: 'search',
   summary: 'Search carriers for numbers to buy, with server-made price quotes',
@@ -276,7 +338,11 @@ export const search = defineCommand({
     const { criteria, described } = toCriteria(input);
     ctx.note({ target: input.query ?? null, detail: { criteria } });
     const carriers = pickCarriers(ctx, input.carrier);
-    const { offers, skipped } = await searchCarriers(ctx, carriers, criteria);
+    // The pool is read while the carriers are asked: it adds no wait.
+    const [{ offers, skipped }, pool] = await Promise.all([
+      searchCarriers(ctx, carriers, criteria),
+      poolMatch(ctx, criteria, input.query),
+    ]);
     const quotes = await makeQuotes(ctx, offers);
     return {
       criteria,
@@ -285,6 +351,7 @@ export const search = defineCommand({
       carriers: carriers.map((c) => c.name),
       skipped,
       sandbox: carriers.some((c) => c.sandbox),
+      pool,
     };
   },
 });

@@ -1,4 +1,4 @@
-import { emptySearchHint, type SearchResult } from '../../core/commands/search.js';
+import { emptySearchHint, poolSentence, type SearchResult } from '../../core/commands/search.js';
 import { formatMoney } from '../../core/money.js';
 import { formatNumber } from '../../core/phone.js';
 import { ACTIONS, SLASH_COMMAND } from '../registry.js';
@@ -15,7 +15,7 @@ import { LIMITS } from './limits.js';
 export function searchMessage(result: SearchResult): Message {
   // One block per quote (its Request button is the section's accessory), in what the message's
   // other blocks leave: `--limit 50` finds more than fit, and the header says how many are shown.
-  const others = 2 + (result.sandbox ? 1 : 0) + result.skipped.length;
+  const others = 2 + (result.sandbox ? 1 : 0) + result.skipped.length + (result.pool ? 1 : 0);
   const quotes = result.quotes.slice(0, Math.max(1, LIMITS.messageBlocks - others));
   const shown =
     quotes.length < result.quotes.length ? ` (the ${quotes.length} cheapest are shown)` : '';
@@ -23,8 +23,17 @@ export function searchMessage(result: SearchResult): Message {
     result.quotes.length === 0
       ? `No numbers available in ${esc(result.described)}. ${esc(emptySearchHint(result.criteria))}`
       : `*${result.quotes.length} number${result.quotes.length === 1 ? '' : 's'} in ${esc(result.described)}*, cheapest first${shown}`;
+  // Before the prices: a number the team already pays for costs nothing more.
+  const pool = result.pool
+    ? [
+        section(
+          `:bulb: ${esc(poolSentence(result.pool))} \`${SLASH_COMMAND} claim ${result.pool.numbers[0]!.e164}\``,
+        ),
+      ]
+    : [];
   const blocks = [
     section(head),
+    ...pool,
     ...(result.sandbox ? [context(SANDBOX_NOTE)] : []),
     ...quotes.map((q, i) =>
       section(
