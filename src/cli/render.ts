@@ -120,7 +120,10 @@ function renderBuy(r: BuyResult): string {
     r.approvers.length > 0
       ? `approvers: ${r.approvers.join(', ')}.\nAn approver runs: ${approve}`
       : `nobody can approve it yet.\nAn admin adds an approver to SWITCHBOARD_APPROVERS; then the approver runs: ${approve}`;
-  return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; ${next}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
+  const pool = r.pool
+    ? `\n${poolSentence(r.pool)} To take ${r.pool.numbers.length === 1 && !r.pool.more ? 'it' : 'one'} instead: switchboard claim ${r.pool.numbers[0]!.e164}, then withdraw this request: switchboard deny ${r.request.id}`
+    : '';
+  return `Requested ${what}.\nRequest ${r.request.id} is pending until ${when(r.request.expiresAt)}; ${next}${pool}${r.quote.sandbox ? '\n(sandbox carrier)' : ''}`;
 }
 
 export const renderers: Record<string, (result: never) => string> = {

@@ -371,6 +371,7 @@ export function createMcpServer(
       next: `${happened}; nothing was requested. ${answer ? 'Do not ask again unless the user wants it.' : 'Ask the user whether they still want it before requesting it again.'}`,
       approvers: [],
       autoApproved: false,
+      pool: [],
       bought: null,
     };
     return { declined: { content: [{ type: 'text', text: view.next }], structuredContent: view } };

@@ -203,12 +203,19 @@ function requestText(v: RequestOut): string {
   ].join('\n');
 }
 
-function askedText(v: { autoApproved: boolean; approvers: string[] }): string {
-  return v.autoApproved
+function askedText(v: {
+  autoApproved: boolean;
+  approvers: string[];
+  pool: string[];
+  requestId: string | null;
+}): string {
+  const asked = v.autoApproved
     ? 'Approved by policy (under the auto-approve threshold).'
     : v.approvers.length
       ? `Asked to approve: ${v.approvers.join(', ')}.`
       : 'No one can approve it yet: an admin must add an approver to SWITCHBOARD_APPROVERS.';
+  if (v.pool.length === 0) return asked;
+  return `${asked}\nThe pool already has ${v.pool.join(', ')} in the same area code: claim_number takes one for nothing, and the user can then withdraw ${v.requestId ?? 'this request'} (deny it in Slack or the CLI).`;
 }
 
 /** Tool rows that need the deps' approver list get it through this closure-free parameter. */
@@ -278,6 +285,11 @@ const BuyFields = {
     .array(z.string())
     .describe('Who was asked to approve; empty when policy approved it'),
   autoApproved: z.boolean(),
+  pool: z
+    .array(z.string())
+    .describe(
+      'Numbers of the same type in the same area code already in the team pool, free to claim with claim_number instead (the user can then withdraw this request); empty when none',
+    ),
 };
 
 /** request_purchase: a request (any status), or `declined` when the user said no when asked. */
@@ -473,6 +485,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           ...requestView(r.request, r.approvers),
           approvers: r.approvers,
           autoApproved: r.autoApproved,
+          pool: r.pool?.numbers.map((n) => n.e164) ?? [],
           bought: r.number ? numberView(r.number) : null,
         };
       },
@@ -747,6 +760,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
             ...requestView(r.request, r.approvers),
             approvers: r.approvers,
             autoApproved: r.autoApproved,
+            pool: r.pool?.numbers.map((n) => n.e164) ?? [],
           },
           foundIn: r.steps.at(-1)?.where ?? null,
           fallback: r.fallback,

@@ -5,9 +5,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderers } from '../../src/cli/render.js';
 import { runCommand } from '../../src/core/command.js';
-import { claim, search, sync } from '../../src/core/commands/index.js';
+import { buy, claim, search, sync } from '../../src/core/commands/index.js';
+import type { BuyResult } from '../../src/core/commands/buy.js';
 import type { SearchResult } from '../../src/core/commands/search.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
+import { requestedMessage } from '../../src/slack/views/request.js';
 import { searchMessage } from '../../src/slack/views/search.js';
 import { ADMIN, ALICE, makeDeps } from '../helpers/deps.js';
 import type { TestDeps } from '../helpers/deps.js';
@@ -76,5 +78,27 @@ describe('search names pool numbers that would do instead', () => {
     expect(sms.pool).toBeNull();
     const tollFree = await searchFor({ query: '415', type: 'toll-free' });
     expect(tollFree.pool).toBeNull();
+  });
+
+  it('a pending purchase in that area code says so, with how to claim and withdraw; policy buys say nothing', async () => {
+    await runCommand(deps, sync, ADMIN, {});
+    const bought = (await runCommand(deps, buy, ALICE, { target: '415' })) as BuyResult;
+    expect(bought.request.status).toBe('pending');
+    expect(bought.pool?.numbers.map((n) => n.e164)).toEqual(['+14155550142']);
+    const id = bought.request.id;
+    expect(renderers.buy!(bought as never)).toContain(
+      `The pool already has +14155550142 in area code 415: claiming it is free and needs no approval. To take it instead: switchboard claim +14155550142, then withdraw this request: switchboard deny ${id}`,
+    );
+    expect(JSON.stringify(requestedMessage(bought).blocks)).toContain(
+      `To take it instead: \`/number claim +14155550142\`, then \`/number deny ${id}\` withdraws this request.`,
+    );
+    // Another area code: nothing to say.
+    const elsewhere = (await runCommand(deps, buy, ALICE, { target: '604' })) as BuyResult;
+    expect(elsewhere.pool).toBeNull();
+    // Bought at once by policy: the money is spent, the answer does not offer a pool number.
+    const auto = makeDeps(store, { policy: { autoApproveUnderMonthly: 5 } });
+    const policyBuy = (await runCommand(auto, buy, ALICE, { target: '415' })) as BuyResult;
+    expect(policyBuy.autoApproved).toBe(true);
+    expect(policyBuy.pool).toBeNull();
   });
 });

@@ -249,6 +249,16 @@ describe('search_numbers', () => {
     );
     expect(none.pool).toEqual([]);
     expect(none.next).toMatch(/^To buy one/);
+    // A purchase request in that area code says the same, and how to undo it.
+    const requested = await client.callTool({
+      name: 'request_purchase',
+      arguments: { target: '415', reason: 'support line' },
+    });
+    expect(requested.isError, textOf(requested)).toBeFalsy();
+    expect(structured(requested).pool).toEqual(['+14155550142']);
+    expect(textOf(requested)).toContain(
+      `The pool already has +14155550142 in the same area code: claim_number takes one for nothing, and the user can then withdraw ${String(structured(requested).requestId)} (deny it in Slack or the CLI).`,
+    );
   });
 
   it('quotes found: how to buy, and that a human approves unless policy buys it at once', async () => {

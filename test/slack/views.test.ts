@@ -188,6 +188,9 @@ describe('Slack views stay within Block Kit limits', () => {
             approvers: Array.from({ length: 300 }, (_, i) => `U${i}AAAAAA`),
             autoApproved,
             number: null,
+            pool: autoApproved
+              ? null
+              : { where: 'area code 415', numbers: [1, 2, 3].map(number), more: true },
           }),
         ),
       ).toEqual([]);

@@ -9,7 +9,8 @@ import type { CreateRequestOutcome, Deps, NewPurchaseRequest } from '../ports.js
 import type { NumberRecord, PurchaseRequest, Quote } from '../types.js';
 import { parseE164 } from '../phone.js';
 import { CarrierArg, CountryArg, FeaturesArg, NumberTypeArg, ReasonArg } from '../schemas.js';
-import { makeQuotes, pickCarriers, searchCarriers, toCriteria } from './search.js';
+import { makeQuotes, pickCarriers, poolMatch, searchCarriers, toCriteria } from './search.js';
+import type { PoolMatch } from './search.js';
 
 export const buyInput = z.object({
   target: z
@@ -43,6 +44,11 @@ export interface BuyResult {
   autoApproved: boolean;
   /** Set when policy approved the request and it was executed at once. */
   number: NumberRecord | null;
+  /**
+   * For a request left pending: the pool's numbers of the same type in the same area code, which
+   * the requester could claim for nothing and withdraw the request (deny) instead.
+   */
+  pool: PoolMatch | null;
 }
 
 function refusal(
@@ -252,16 +258,34 @@ export async function requestPurchase(
         approvers: [],
         autoApproved: true,
         number: outcome.number,
+        pool: null,
       };
     }
     request = 'request' in decided ? decided.request : request;
   }
+  // North American numbers only: the pool is matched by +1 and the area code.
+  const country = quote.country === 'US' || quote.country === 'CA' ? quote.country : null;
+  const pool =
+    request.status === 'pending' && country && quote.e164.startsWith('+1')
+      ? await poolMatch(
+          ctx,
+          {
+            country,
+            areaCode: quote.e164.slice(2, 5),
+            numberType: quote.numberType,
+            features: [],
+            limit: 3,
+          },
+          undefined,
+        )
+      : null;
   return {
     request,
     quote,
     approvers: approversOf(deps.policy, request),
     autoApproved: false,
     number: null,
+    pool,
   };
 }
 

@@ -3,6 +3,7 @@
  * when and how it ended afterwards, buttons gone), the requester's notices, and the deny modal.
  */
 import type { BuyResult } from '../../core/commands/buy.js';
+import { poolSentence } from '../../core/commands/search.js';
 import { formatMoney } from '../../core/money.js';
 import { formatNumber } from '../../core/phone.js';
 import { memberOfRequest } from '../../core/policy.js';
@@ -108,6 +109,13 @@ export function requestedMessage(result: BuyResult): Message {
       section(
         `:inbox_tray: Requested ${what}.\nRequest *${request.id}* waits for an approver until ${slackDate(request.expiresAt)}. Approvers: ${approvers}. I'll tell you here how it ends.`,
       ),
+      ...(result.pool
+        ? [
+            section(
+              `:bulb: ${esc(poolSentence(result.pool))} To take ${result.pool.numbers.length === 1 && !result.pool.more ? 'it' : 'one'} instead: \`${SLASH_COMMAND} claim ${result.pool.numbers[0]!.e164}\`, then \`${SLASH_COMMAND} deny ${request.id}\` withdraws this request.`,
+            ),
+          ]
+        : []),
       ...(quote.sandbox ? [context(SANDBOX_NOTE)] : []),
     ],
   };
