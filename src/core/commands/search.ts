@@ -291,24 +291,22 @@ export async function poolMatch(
   const suits = (n: NumberRecord) =>
     n.numberType === criteria.numberType && criteria.features.every((f) => n.features.includes(f));
   const found: NumberRecord[] = [];
-  let more = false;
-  for (const code of codes.slice(0, 8)) {
-    // A few beyond what is shown: some may lack a feature, and one more tells there are more.
+  const looked = codes.slice(0, 8);
+  for (const code of looked) {
+    // A few beyond what is shown, as some may lack a feature; one more than shown means "and more".
     const numbers = await ctx.deps.store.listNumbers({
       scope: 'pool',
       prefix: `+1${code}`,
       limit: 20,
     });
-    const suitable = numbers.filter(suits);
-    found.push(...suitable);
-    if (numbers.length === 20) more = true;
+    found.push(...numbers.filter(suits));
     if (found.length > POOL_SHOWN) break;
   }
   if (found.length === 0) return null;
   return {
-    where: `${criteria.numberType === 'toll-free' ? 'toll-free' : codes.length === 1 ? 'area code' : 'area codes'} ${codes.slice(0, 8).join(', ')}`,
+    where: `${criteria.numberType === 'toll-free' ? 'toll-free' : looked.length === 1 ? 'area code' : 'area codes'} ${looked.join(', ')}`,
     numbers: found.slice(0, POOL_SHOWN),
-    more: more || found.length > POOL_SHOWN,
+    more: found.length > POOL_SHOWN,
   };
 }
 
