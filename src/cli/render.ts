@@ -229,13 +229,13 @@ export const renderers: Record<string, (result: never) => string> = {
     }
     const totals = r.totals.byOwner.map((t) => [
       t.owner === 'pool' ? '(pool)' : t.owner,
-      String(t.count),
+      count(t.count),
       formatMoney(t.monthly, r.totals.currency),
     ]);
     // The last row sums the numbers in scope: the whole team's only for `list all`.
     totals.push([
       r.scope === 'all' ? 'team' : 'total',
-      String(r.totals.team.count),
+      count(r.totals.team.count),
       formatMoney(r.totals.team.monthly, r.totals.currency),
     ]);
     const sandbox = r.numbers.some((n) => n.carrier === 'sandbox');
@@ -281,11 +281,11 @@ export const renderers: Record<string, (result: never) => string> = {
   sync: (r: SyncResult) => {
     const rows = r.results.map((x) => [
       x.carrier,
-      String(x.run.seen),
-      String(x.run.new),
-      String(x.run.updated),
-      String(x.unchanged),
-      String(x.run.missing),
+      count(x.run.seen),
+      count(x.run.new),
+      count(x.run.updated),
+      count(x.unchanged),
+      count(x.run.missing),
     ]);
     const reconciled =
       r.reconciled.length > 0

@@ -6,6 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { renderers } from '../../src/cli/render.js';
 import { createSandboxAgents } from '../../src/agents/sandbox-agents.js';
 import { freshCliApp, runCli } from '../helpers/cli-in-process.js';
 import type { TestDeps } from '../helpers/deps.js';
@@ -76,6 +77,27 @@ describe('answers that read right', () => {
         );
     }
     expect(pages.join('')).toContain('no price on record');
+  });
+
+  it('counts in the sync and totals tables read with thousands separators', () => {
+    const run = {
+      id: 'S-1',
+      carrier: 'telnyx' as const,
+      startedBy: 'U01ADMIN',
+      startedAt: new Date(),
+      finishedAt: new Date(),
+      status: 'succeeded' as const,
+      seen: 100_000,
+      new: 98_765,
+      updated: 1_234,
+      missing: 1_001,
+      error: null,
+    };
+    const text = renderers.sync!({
+      results: [{ carrier: 'telnyx', run, unchanged: 1 }],
+      reconciled: [],
+    } as never);
+    expect(text).toMatch(/^telnyx\s+100,000\s+98,765\s+1,234\s+1\s+1,001$/m);
   });
 
   it('moving a linked number to another agent says which agent stops getting its calls', async () => {
