@@ -11,6 +11,7 @@ import type { App } from '../app.js';
 import type { PurchaseRequest } from '../core/types.js';
 import type { Message } from './views/blocks.js';
 import { approvalMessage, outcomeNotice } from './views/request.js';
+import { poolForQuote } from '../core/commands/search.js';
 
 /** The part of Slack's WebClient Switchboard uses (the real one satisfies it; tests may fake it). */
 export interface SlackClient {
@@ -79,7 +80,9 @@ export class ApprovalMessages {
   async post(request: PurchaseRequest): Promise<number> {
     if (!(await this.app.deps.store.claimSlackAnnouncement(request.id))) return 0;
     const quote = await this.app.deps.store.getQuote(request.quoteId);
-    const message = approvalMessage(request, quote);
+    const pool =
+      quote && request.status === 'pending' ? await poolForQuote(this.app.deps.store, quote) : null;
+    const message = approvalMessage(request, quote, pool);
     let posted = 0;
     const { channels, failed } = await this.targets();
     if (channels.length === 0 && !failed) {

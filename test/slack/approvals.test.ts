@@ -22,6 +22,7 @@ import {
   viewSubmissionBody,
 } from './fake-slack.js';
 import { startHarness } from './harness.js';
+import { syncRow } from '../helpers/fixtures.js';
 import type { Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -112,6 +113,21 @@ describe('Slack approvals', () => {
         renderedStatus: 'pending',
       },
     ]);
+  });
+
+  it('tells approvers (and the requester) when the pool has a number in that area code already', async () => {
+    h = await startHarness();
+    // Nothing in the pool: the approval message says nothing of it.
+    const first = await requestNumber(h, 'buy-empty-pool');
+    expect(textOf(first.post.args.blocks)).not.toContain('The pool already has');
+    await h.deps.store.syncBegin('S-POOL', 'sandbox', 'U01ADMIN', new Date());
+    await h.deps.store.syncBatch('S-POOL', 'sandbox', [syncRow('+14155550199')]);
+    const { post, reply } = await requestNumber(h, 'buy-with-pool');
+    expect(checkBlocks(post.args.blocks as Array<Record<string, any>>, 'message')).toEqual([]);
+    expect(textOf(post.args.blocks)).toContain(
+      'The pool already has +14155550199 in area code 415: claiming it is free and needs no approval. If it will do, deny this with that as the reason; <@U01ALICE> can take it with `/number claim +14155550199`.',
+    );
+    expect(textOf(reply.body.blocks)).toContain('`/number claim +14155550199`');
   });
 
   it('refuses the requester and a non-approver privately, leaves the message as it is, then lets an approver buy', async () => {

@@ -9,7 +9,7 @@ import type { CreateRequestOutcome, Deps, NewPurchaseRequest } from '../ports.js
 import type { NumberRecord, PurchaseRequest, Quote } from '../types.js';
 import { parseE164 } from '../phone.js';
 import { CarrierArg, CountryArg, FeaturesArg, NumberTypeArg, ReasonArg } from '../schemas.js';
-import { makeQuotes, pickCarriers, poolMatch, searchCarriers, toCriteria } from './search.js';
+import { makeQuotes, pickCarriers, poolForQuote, searchCarriers, toCriteria } from './search.js';
 import type { PoolMatch } from './search.js';
 
 export const buyInput = z.object({
@@ -263,22 +263,7 @@ export async function requestPurchase(
     }
     request = 'request' in decided ? decided.request : request;
   }
-  // North American numbers only: the pool is matched by +1 and the area code.
-  const country = quote.country === 'US' || quote.country === 'CA' ? quote.country : null;
-  const pool =
-    request.status === 'pending' && country && quote.e164.startsWith('+1')
-      ? await poolMatch(
-          ctx,
-          {
-            country,
-            areaCode: quote.e164.slice(2, 5),
-            numberType: quote.numberType,
-            features: [],
-            limit: 3,
-          },
-          undefined,
-        )
-      : null;
+  const pool = request.status === 'pending' ? await poolForQuote(deps.store, quote) : null;
   return {
     request,
     quote,

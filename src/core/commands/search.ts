@@ -8,7 +8,7 @@ import {
   isWellFormedAreaCode,
   lookupAreaCode,
 } from '../area-codes.js';
-import type { Carrier, SearchCriteria } from '../ports.js';
+import type { Carrier, SearchCriteria, Store } from '../ports.js';
 import type { AvailableNumber, CarrierName, NumberRecord, Quote } from '../types.js';
 import { CarrierArg, CountryArg, FeaturesArg, LimitArg, NumberTypeArg } from '../schemas.js';
 import { joinSentences, withoutFullStop } from '../sentences.js';
@@ -277,7 +277,7 @@ export async function makeQuotes(ctx: CommandContext, offers: AvailableNumber[])
  * North American area codes only (the pool is matched by E.164 prefix, +1 and the code).
  */
 export async function poolMatch(
-  ctx: CommandContext,
+  store: Pick<Store, 'listNumbers'>,
   criteria: SearchCriteria,
   query: string | undefined,
 ): Promise<PoolMatch | null> {
@@ -294,7 +294,7 @@ export async function poolMatch(
   const looked = codes.slice(0, 8);
   for (const code of looked) {
     // A few beyond what is shown, as some may lack a feature; one more than shown means "and more".
-    const numbers = await ctx.deps.store.listNumbers({
+    const numbers = await store.listNumbers({
       scope: 'pool',
       prefix: `+1${code}`,
       limit: 20,
@@ -308,6 +308,29 @@ export async function poolMatch(
     numbers: found.slice(0, POOL_SHOWN),
     more: found.length > POOL_SHOWN,
   };
+}
+
+/**
+ * The pool's numbers that would do instead of a quoted purchase: same type, same North American
+ * area code (null for numbers outside +1). Shown to the requester and to the approvers.
+ */
+export function poolForQuote(
+  store: Pick<Store, 'listNumbers'>,
+  quote: Pick<Quote, 'e164' | 'country' | 'numberType'>,
+): Promise<PoolMatch | null> {
+  const country = quote.country === 'US' || quote.country === 'CA' ? quote.country : null;
+  if (!country || !quote.e164.startsWith('+1')) return Promise.resolve(null);
+  return poolMatch(
+    store,
+    {
+      country,
+      areaCode: quote.e164.slice(2, 5),
+      numberType: quote.numberType,
+      features: [],
+      limit: POOL_SHOWN,
+    },
+    undefined,
+  );
 }
 
 /** The pool's numbers in words, the same in every front (each adds how to claim one). */
@@ -339,7 +362,7 @@ export const search = defineCommand({
     // The pool is read while the carriers are asked: it adds no wait.
     const [{ offers, skipped }, pool] = await Promise.all([
       searchCarriers(ctx, carriers, criteria),
-      poolMatch(ctx, criteria, input.query),
+      poolMatch(ctx.deps.store, criteria, input.query),
     ]);
     const quotes = await makeQuotes(ctx, offers);
     return {

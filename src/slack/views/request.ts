@@ -3,7 +3,7 @@
  * when and how it ended afterwards, buttons gone), the requester's notices, and the deny modal.
  */
 import type { BuyResult } from '../../core/commands/buy.js';
-import { poolSentence } from '../../core/commands/search.js';
+import { poolSentence, type PoolMatch } from '../../core/commands/search.js';
 import { formatMoney } from '../../core/money.js';
 import { formatNumber } from '../../core/phone.js';
 import { memberOfRequest } from '../../core/policy.js';
@@ -48,7 +48,12 @@ export function statusLine(request: PurchaseRequest): string {
   }
 }
 
-export function approvalMessage(request: PurchaseRequest, quote: Quote | null): Message {
+export function approvalMessage(
+  request: PurchaseRequest,
+  quote: Quote | null,
+  /** Pool numbers that would do instead, when the message is first posted (see poolForQuote). */
+  pool: PoolMatch | null = null,
+): Message {
   const where = quote ? place(quote) : '';
   const blocks: Block[] = [
     section(
@@ -64,6 +69,14 @@ export function approvalMessage(request: PurchaseRequest, quote: Quote | null): 
     ]),
     ...(request.carrier === 'sandbox' ? [context(SANDBOX_NOTE)] : []),
     section(statusLine(request)),
+    // Before anyone approves spending: a number the team already pays for may do instead.
+    ...(pool && request.status === 'pending'
+      ? [
+          section(
+            `:bulb: ${esc(poolSentence(pool))} If ${pool.numbers.length === 1 && !pool.more ? 'it' : 'one of them'} will do, deny this with that as the reason; ${mention(memberOfRequest(request))} can take it with \`${SLASH_COMMAND} claim ${pool.numbers[0]!.e164}\`.`,
+          ),
+        ]
+      : []),
   ];
   if (request.status === 'pending') {
     blocks.push(
