@@ -30,6 +30,8 @@ export interface PositionalArg {
   required?: boolean;
   /** Takes the rest of the words, joined by spaces ("search San Francisco"). */
   rest?: boolean;
+  /** What it is, for "claim needs the number to claim"; the field's name when not given. */
+  says?: string;
 }
 
 /**

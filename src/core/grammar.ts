@@ -166,7 +166,11 @@ export function parseWords(command: AnyCommand, words: string[]): Record<string,
   }
   const missing = command.args.find((arg) => arg.required && input[arg.name] === undefined);
   if (missing) {
-    throw new CoreError('INVALID_INPUT', `${command.name} needs ${missing.name}. ${usage}`);
+    const example = command.examples[0] ? `, e.g. ${command.examples[0]}` : '';
+    throw new CoreError(
+      'INVALID_INPUT',
+      `${command.name} needs ${missing.says ?? missing.name}${example}. ${usage}`,
+    );
   }
   return input;
 }

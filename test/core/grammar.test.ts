@@ -49,7 +49,7 @@ describe('parseWords', () => {
   });
   it('refuses unknown flags, extra words and missing arguments with the usage', () => {
     expect(() => parseWords(cmd('claim'), [])).toThrow(
-      /claim needs number\. Usage: claim <\+E\.164>/,
+      /claim needs the number to claim, e\.g\. claim \+14155550142\. Usage: claim <\+E\.164>/,
     );
     expect(() => parseWords(cmd('claim'), ['+14155550142', 'extra'])).toThrow(
       /does not take "extra"/,

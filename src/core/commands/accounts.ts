@@ -58,7 +58,7 @@ export const accounts = defineCommand({
   usage: 'accounts <list | create> [name] [--carrier twilio]',
   examples: ['accounts list', 'accounts create "Support line"'],
   args: [
-    { name: 'action', required: true },
+    { name: 'action', required: true, says: 'list or create' },
     { name: 'name', rest: true },
   ],
   input: accountsInput,

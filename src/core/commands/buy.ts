@@ -148,7 +148,7 @@ export const buy = defineCommand({
   usage:
     'buy <area code | +E.164 | quote id> [--reason "…"] [--type local|toll-free|mobile] [--carrier telnyx|twilio] [--account AC…]',
   examples: ['buy 415 --reason "Support line for the Acme agent"', 'buy +14155550123'],
-  args: [{ name: 'target', required: true }],
+  args: [{ name: 'target', required: true, says: 'an area code, a number or a quote id' }],
   input: buyInput,
   async run(ctx, input): Promise<BuyResult> {
     ctx.note({ target: input.target });

@@ -47,7 +47,7 @@ export const approve = defineCommand({
   effect: 'spend',
   usage: 'approve <request id> [--note "…"]',
   examples: ['approve R-7K3Q9X2M'],
-  args: [{ name: 'id', required: true }],
+  args: [{ name: 'id', required: true, says: 'the request id' }],
   input: z.object({
     id: RequestIdArg,
     note: z.string().max(500).optional().describe('A note for the audit trail'),
@@ -91,7 +91,7 @@ export const deny = defineCommand({
   usage: 'deny <request id> [--reason "…"]',
   examples: ['deny R-7K3Q9X2M --reason "Use a pool number instead"'],
   args: [
-    { name: 'id', required: true },
+    { name: 'id', required: true, says: 'the request id' },
     { name: 'reason', rest: true },
   ],
   input: z.object({
@@ -160,7 +160,7 @@ export const getRequest = defineCommand({
   effect: 'read',
   usage: 'request <request id>',
   examples: ['request R-7K3Q9X2M'],
-  args: [{ name: 'id', required: true }],
+  args: [{ name: 'id', required: true, says: 'the request id' }],
   input: z.object({ id: RequestIdArg }),
   async run(ctx, input): Promise<{ request: PurchaseRequest }> {
     await expireOverdue(ctx);

@@ -34,7 +34,7 @@ export const claim = defineCommand({
   effect: 'write',
   usage: 'claim <+E.164>',
   examples: ['claim +14155550142'],
-  args: [{ name: 'number', required: true }],
+  args: [{ name: 'number', required: true, says: 'the number to claim' }],
   input: z.object({ number: PhoneNumberArg }),
   async run(ctx, input): Promise<{ number: NumberRecord; alreadyYours: boolean }> {
     const { deps, actor } = ctx;
@@ -89,7 +89,7 @@ export const release = defineCommand({
   effect: 'write',
   usage: 'release <+E.164> [--reason "…"] [--unlink]',
   examples: ['release +14155550142 --reason "Campaign over"', 'release +14155550142 --unlink'],
-  args: [{ name: 'number', required: true }],
+  args: [{ name: 'number', required: true, says: 'the number to release' }],
   input: z.object({
     number: PhoneNumberArg,
     reason: ReasonArg.optional(),
@@ -162,8 +162,8 @@ export const link = defineCommand({
   usage: 'link <+E.164> <retell|vapi>:<agent id>',
   examples: ['link +14155550142 retell:agent_sandbox_support'],
   args: [
-    { name: 'number', required: true },
-    { name: 'agent', required: true },
+    { name: 'number', required: true, says: 'the number to link' },
+    { name: 'agent', required: true, says: 'the agent to link it to' },
   ],
   input: z.object({ number: PhoneNumberArg, agent: AgentArg }),
   async run(
@@ -184,7 +184,7 @@ export const unlink = defineCommand({
   effect: 'write',
   usage: 'unlink <+E.164>',
   examples: ['unlink +14155550142'],
-  args: [{ name: 'number', required: true }],
+  args: [{ name: 'number', required: true, says: 'the number to unlink' }],
   input: z.object({ number: PhoneNumberArg }),
   async run(ctx, input): Promise<{ number: NumberRecord; changed: boolean }> {
     const number = await loadNumber(ctx, input.number);
@@ -313,7 +313,7 @@ export const show = defineCommand({
   effect: 'read',
   usage: 'show <+E.164>',
   examples: ['show +14155550142'],
-  args: [{ name: 'number', required: true }],
+  args: [{ name: 'number', required: true, says: 'the number to show' }],
   input: z.object({ number: PhoneNumberArg }),
   async run(
     ctx,

@@ -257,7 +257,10 @@ export const provision = defineCommand({
     'provision 650 vapi:asst_sandbox_sales',
     'provision +14155550142 retell:agent_sandbox_support --existing',
   ],
-  args: [{ name: 'target', required: true }, { name: 'agent' }],
+  args: [
+    { name: 'target', required: true, says: "the business's phone number or an area code" },
+    { name: 'agent' },
+  ],
   input: provisionInput,
   async run(ctx, input): Promise<ProvisionResult> {
     if (input.existing) return provisionExisting(ctx, input);
