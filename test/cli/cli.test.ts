@@ -176,7 +176,10 @@ describe('switchboard CLI', () => {
       [['claim', '+1415'], /E\.164 form, e\.g\. \+14155550123/],
       [['search', '41'], /give three digits, e\.g\. search 415/],
       [['frobnicate'], /Unknown command "frobnicate"\. Commands: search, buy/],
-      [['claim'], /claim needs the number to claim, e\.g\. claim \+14155550142\. Usage: claim <\+E\.164>/],
+      [
+        ['claim'],
+        /claim needs the number to claim, e\.g\. claim \+14155550142\. Usage: claim <\+E\.164>/,
+      ],
       [['buy', '415', '--colour', 'red'], /no option --colour/],
     ];
     for (const [args, message] of cases) {
