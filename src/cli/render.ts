@@ -131,7 +131,7 @@ export const renderers: Record<string, (result: never) => string> = {
     const head = `${r.quotes.length} number${r.quotes.length === 1 ? '' : 's'} in ${r.described}, cheapest first:`;
     const skipped = r.skipped.map((s) => `\n(${s.carrier} left out: ${s.reason})`).join('');
     const pool = r.pool
-      ? `\n\n${poolSentence(r.pool)} Claim with: switchboard claim ${r.pool.numbers[0]!.e164}`
+      ? `\n\n${poolSentence(r.pool)} Claim with: switchboard claim ${r.pool.numbers[0]!.e164}${r.pool.more && r.pool.area ? ` (all of them: list pool ${r.pool.area})` : ''}`
       : '';
     if (r.quotes.length === 0)
       return `No numbers available in ${r.described}. ${emptySearchHint(r.criteria)}${pool}${skipped}${sandboxNote(r.sandbox)}`;
@@ -220,6 +220,15 @@ export const renderers: Record<string, (result: never) => string> = {
   unlink: (r: { number: NumberRecord; changed: boolean }) =>
     r.changed ? `Unlinked ${r.number.e164}.` : `${r.number.e164} was not linked.`,
   list: (r: ListResult) => {
+    if (r.numbers.length === 0 && r.area) {
+      const whose =
+        r.scope === 'mine'
+          ? 'You have no numbers'
+          : r.scope === 'pool'
+            ? 'The pool has no numbers'
+            : 'There are no numbers';
+      return `${whose} in area code ${r.area}. ${r.scope === 'all' ? 'See them all with: list all' : `Search for one to buy: search ${r.area}`}`;
+    }
     if (r.numbers.length === 0) {
       return r.scope === 'mine'
         ? 'You have no numbers. Claim one from the pool (list pool) or buy one (search 415).'
@@ -234,16 +243,16 @@ export const renderers: Record<string, (result: never) => string> = {
     ]);
     // The last row sums the numbers in scope: the whole team's only for `list all`.
     totals.push([
-      r.scope === 'all' ? 'team' : 'total',
+      r.scope === 'all' && !r.area ? 'team' : 'total',
       count(r.totals.team.count),
       formatMoney(r.totals.team.monthly, r.totals.currency),
     ]);
     const sandbox = r.numbers.some((n) => n.carrier === 'sandbox');
     // A full page with more after it: the next one starts after its last number.
     const more = r.next
-      ? `\nShowing ${count(r.numbers.length)} of ${count(r.totals.team.count)}. Next page: list ${r.scope} --after ${r.next}${r.numbers.length === LIST_PAGE ? '' : ` --limit ${r.numbers.length}`}`
+      ? `\nShowing ${count(r.numbers.length)} of ${count(r.totals.team.count)}. Next page: list ${r.scope}${r.area ? ` ${r.area}` : ''} --after ${r.next}${r.numbers.length === LIST_PAGE ? '' : ` --limit ${r.numbers.length}`}`
       : '';
-    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${unpricedNote(r) ? `\n(${unpricedNote(r)})` : ''}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
+    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost${r.area ? ` in area code ${r.area}` : ''}\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${unpricedNote(r) ? `\n(${unpricedNote(r)})` : ''}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
   },
   show: (r: { number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }) => {
     const n = r.number;

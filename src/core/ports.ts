@@ -290,7 +290,7 @@ export interface Store {
   // --- end Slack message refs ------------------------------------------------------------------
 
   /** Count and monthly cost per owner (null: the pool) of every live number the filter selects. */
-  numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope'>): Promise<NumberTotal[]>;
+  numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope' | 'prefix'>): Promise<NumberTotal[]>;
 
   // --- Provisioning (issue 4) -------------------------------------------------------------------
   /** Records the outcome of linking a provisioned number: pending | failed -> linked | failed. */

@@ -317,6 +317,7 @@ const ListOut = z.object({
   scope: z.enum(['mine', 'pool', 'all']),
   count: z.number(),
   numbers: z.array(NumberOut),
+  area: z.string().nullable().describe('The area code the list is narrowed to, if any'),
   next: z
     .string()
     .nullable()
@@ -440,7 +441,9 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           pool: r.pool?.numbers.map((n) => n.e164) ?? [],
           next: [
             ...(r.pool
-              ? [`${poolSentence(r.pool)} Prefer claim_number with one of them as number.`]
+              ? [
+                  `${poolSentence(r.pool)} Prefer claim_number with one of them as number${r.pool.more && r.pool.area ? ` (list_numbers with scope pool and area ${r.pool.area} shows them all)` : ''}.`,
+                ]
               : []),
             r.quotes.length
               ? `To buy one, call request_purchase with the quote id as target; a human approver must approve it${ctx.autoApproveUnderMonthly == null ? '' : ` unless it is under ${formatMoney(ctx.autoApproveUnderMonthly)}/month, which policy approves at once`}.`
@@ -626,6 +629,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           scope: r.scope,
           count: r.numbers.length,
           numbers: r.numbers.map(numberView),
+          area: r.area,
           next: r.next,
           totals: r.totals,
         };
@@ -635,9 +639,9 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         if (v.count === 0)
           return v.scope === 'mine'
             ? 'You have no numbers. See the pool with scope "pool", or search_numbers to buy one.'
-            : `No numbers (${v.scope}).`;
+            : `No numbers (${v.scope}${v.area ? `, area code ${v.area}` : ''}).`;
         return [
-          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope})${v.totals.team.count > v.count ? ` of ${v.totals.team.count}` : ''}, ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
+          `${v.count} number${v.count === 1 ? '' : 's'} (${v.scope}${v.area ? `, area code ${v.area}` : ''})${v.totals.team.count > v.count ? ` of ${v.totals.team.count}` : ''}, ${formatMoney(v.totals.team.monthly, v.totals.currency)}/mo in all:`,
           ...v.numbers.map(numberLine),
           ...(v.next ? [`More after these: call again with after "${v.next}".`] : []),
         ].join('\n');

@@ -490,14 +490,22 @@ export class SqlStore implements Store {
     );
   }
 
-  async numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope'>): Promise<NumberTotal[]> {
+  async numberTotals(
+    filter: Pick<NumberFilter, 'owner' | 'scope' | 'prefix'>,
+  ): Promise<NumberTotal[]> {
+    // An area code's totals come from its numbers (022); the whole scope's from the summary (012).
+    const [sql, name, params] =
+      filter.prefix === undefined
+        ? ['select switchboard.number_totals($1::text, $2::text) as r', 'number_totals', []]
+        : [
+            'select switchboard.number_totals_in($1::text, $2::text, $3::text) as r',
+            'number_totals_in',
+            [filter.prefix],
+          ];
     const rows = await this.db
-      .query<{ r: Row[] }>('select switchboard.number_totals($1::text, $2::text) as r', [
-        filter.owner ?? null,
-        filter.scope ?? 'all',
-      ])
+      .query<{ r: Row[] }>(sql, [filter.owner ?? null, filter.scope ?? 'all', ...params])
       .catch((error: unknown) => {
-        throw translate(error, 'number_totals');
+        throw translate(error, name);
       });
     return (rows[0]?.r ?? []).map(toNumberTotal);
   }

@@ -185,6 +185,7 @@ export interface SwitchboardDatabase {
       claim_slack_announcement: Fn<{ p_request_id: string }, boolean>;
       release_slack_announcement: Fn<{ p_request_id: string }, undefined>;
       number_totals: Fn<{ p_owner: string | null; p_scope: string }, Json>;
+      number_totals_in: Fn<{ p_owner: string | null; p_scope: string; p_prefix: string }, Json>;
       list_unannounced_requests: Fn<{ p_now: Ts; p_limit: number }, Json>;
       list_unnoticed_outcomes: Fn<{ p_since: Ts; p_limit: number }, Json>;
       claim_slack_notice: Fn<{ p_request_id: string; p_status: string }, boolean>;

@@ -680,11 +680,15 @@ export class SupabaseStore implements Store {
     return moved === true;
   }
 
-  async numberTotals(filter: Pick<NumberFilter, 'owner' | 'scope'>): Promise<NumberTotal[]> {
-    const rows = (await this.rpc('number_totals', {
-      p_owner: filter.owner ?? null,
-      p_scope: filter.scope ?? 'all',
-    })) as Row[] | null;
+  async numberTotals(
+    filter: Pick<NumberFilter, 'owner' | 'scope' | 'prefix'>,
+  ): Promise<NumberTotal[]> {
+    const scope = { p_owner: filter.owner ?? null, p_scope: filter.scope ?? 'all' };
+    const rows = (
+      filter.prefix === undefined
+        ? await this.rpc('number_totals', scope)
+        : await this.rpc('number_totals_in', { ...scope, p_prefix: filter.prefix })
+    ) as Row[] | null;
     return (rows ?? []).map(toNumberTotal);
   }
 

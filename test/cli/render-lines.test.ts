@@ -79,6 +79,26 @@ describe('answers that read right', () => {
     expect(pages.join('')).toContain('no price on record');
   });
 
+  it('list narrowed to an area code says so in its totals, and an empty one says what to do', async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    const pool = await runCli(app, ['list', 'pool', '415']);
+    expect(pool.code).toBe(0);
+    expect(pool.stdout).toMatch(/^\+14155550142 /m);
+    expect(pool.stdout).not.toMatch(/^\+1212/m);
+    expect(pool.stdout).toContain('Monthly cost in area code 415');
+    expect(pool.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
+    const all = await runCli(app, ['list', 'all', '415']);
+    expect(all.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
+    expect(all.stdout).not.toMatch(/^team/m);
+    const empty = await runCli(app, ['list', 'pool', '604']);
+    expect(empty.stdout).toBe(
+      'The pool has no numbers in area code 604. Search for one to buy: search 604\n',
+    );
+    const bad = await runCli(app, ['list', 'pool', 'Boston']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('area: give a three-digit North American area code, e.g. 415');
+  });
+
   it('counts in the sync and totals tables read with thousands separators', () => {
     const run = {
       id: 'S-1',

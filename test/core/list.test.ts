@@ -91,6 +91,43 @@ for (const { name, make, skip } of STORES) {
       expect(await store.listNumbers({ scope: 'all', prefix: '+2000000' })).toEqual([]);
     });
 
+    it('narrows to an area code, totals and pages included', async () => {
+      await store.syncBegin('S-AREA', 'sandbox', 'local', new Date());
+      await store.syncBatch(
+        'S-AREA',
+        'sandbox',
+        ['+14155550101', '+14155550102', '+14155550103'].map((n) => syncRow(n, { monthlyCost: 2 })),
+      );
+      await store.claimNumber('+14155550103', ALICE.id, null);
+      const pool = await runCommand(deps, list, ADMIN, { scope: 'pool', area: '415' });
+      expect(pool.area).toBe('415');
+      expect(pool.numbers.map((n) => n.e164)).toEqual(['+14155550101', '+14155550102']);
+      expect(pool.totals.team).toEqual({ count: 2, monthly: 4 });
+      const all = await runCommand(deps, list, ADMIN, { scope: 'all', area: '415' });
+      expect(all.totals.byOwner).toEqual([
+        { owner: 'pool', count: 2, monthly: 4 },
+        { owner: ALICE.id, count: 1, monthly: 2 },
+      ]);
+      const mine = await runCommand(deps, list, ALICE, { scope: 'mine', area: '415' });
+      expect(mine.numbers.map((n) => n.e164)).toEqual(['+14155550103']);
+      const none = await runCommand(deps, list, ADMIN, { scope: 'pool', area: '212' });
+      expect(none.numbers).toEqual([]);
+      expect(none.totals.team).toEqual({ count: 0, monthly: 0 });
+      // Paging within the area code: the 650 numbers, none of the 415 ones.
+      const first = await runCommand(deps, list, ADMIN, { scope: 'all', area: '650', limit: 100 });
+      expect(first.totals.team.count).toBe(COUNT);
+      const rest = await runCommand(deps, list, ADMIN, {
+        scope: 'all',
+        area: '650',
+        after: first.next!,
+        limit: 100,
+      });
+      expect(rest.next).toBeNull();
+      const seen = [...first.numbers, ...rest.numbers].map((n) => n.e164);
+      expect(new Set(seen).size).toBe(COUNT);
+      expect(seen.every((e) => e.startsWith('+1650'))).toBe(true);
+    });
+
     it('a page that ends exactly at the last number has no next page', async () => {
       const pool = await runCommand(deps, list, ADMIN, { scope: 'pool', limit: COUNT - 3 });
       expect(pool.numbers).toHaveLength(COUNT - 3);

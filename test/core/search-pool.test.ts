@@ -74,6 +74,12 @@ describe('search names pool numbers that would do instead', () => {
     expect(renderers.search!(city as never)).toMatch(
       /The pool already has numbers in area codes .*: \+1\d{10}, \+1\d{10}, \+1\d{10} and more\. Claiming one is free/,
     );
+    // One area code with more than three: the answer says how to list them all.
+    const many = await searchFor({ query: '415' });
+    expect(many.pool?.more).toBe(true);
+    expect(renderers.search!(many as never)).toContain(
+      'Claim with: switchboard claim +14155550101 (all of them: list pool 415)',
+    );
     const sms = await searchFor({ query: '628', features: ['sms'] });
     expect(sms.pool).toBeNull();
     const tollFree = await searchFor({ query: '415', type: 'toll-free' });

@@ -320,7 +320,7 @@ describe('arguments a tool does not have', () => {
       arguments: { scope: 'pool', offset: 100, cursor: 'x' },
     });
     expect(textOf(paged)).toMatch(
-      /^INVALID_INPUT: list_numbers has no arguments "offset", "cursor"\. Its arguments: scope, limit, after\./,
+      /^INVALID_INPUT: list_numbers has no arguments "offset", "cursor"\. Its arguments: scope, area, limit, after\./,
     );
     const none = await client.callTool({ name: 'sync_numbers', arguments: { all: true } });
     expect(textOf(none)).toMatch(

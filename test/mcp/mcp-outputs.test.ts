@@ -303,6 +303,18 @@ describe('list_numbers', () => {
     expect(pages).toBe(3);
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
+    // Narrowed to an area code.
+    const area = await local.callTool({
+      name: 'list_numbers',
+      arguments: { scope: 'pool', area: '415' },
+    });
+    expect(structured(area)).toMatchObject({
+      area: '415',
+      count: 1,
+      numbers: [{ number: '+14155550142' }],
+      totals: { team: { count: 1 } },
+    });
+    expect(textOf(area)).toMatch(/^1 number \(pool, area code 415\)/);
   });
 });
 

@@ -140,14 +140,14 @@ describe('Slack views stay within Block Kit limits', () => {
         reason: long(4000),
       })),
       sandbox: true,
-      pool: { where: 'area code 415', numbers: [1, 2, 3].map(number), more: true },
+      pool: { where: 'area code 415', area: '415', numbers: [1, 2, 3].map(number), more: true },
     };
     const m = searchMessage(result);
     expect(message(m)).toEqual([]);
     expect(m.blocks.length).toBeLessThanOrEqual(50);
     // The pool's numbers come before the prices, with the command that claims one.
     expect(textOf(m.blocks.slice(0, 2))).toContain(
-      `The pool already has numbers in area code 415: ${number(1).e164}, ${number(2).e164}, ${number(3).e164} and more. Claiming one is free and needs no approval. \`/number claim ${number(1).e164}\``,
+      `The pool already has numbers in area code 415: ${number(1).e164}, ${number(2).e164}, ${number(3).e164} and more. Claiming one is free and needs no approval. \`/number claim ${number(1).e164}\` (all of them: \`/number list pool 415\`)`,
     );
   });
 
@@ -190,7 +190,7 @@ describe('Slack views stay within Block Kit limits', () => {
             number: null,
             pool: autoApproved
               ? null
-              : { where: 'area code 415', numbers: [1, 2, 3].map(number), more: true },
+              : { where: 'area code 415', area: '415', numbers: [1, 2, 3].map(number), more: true },
           }),
         ),
       ).toEqual([]);
@@ -206,6 +206,7 @@ describe('Slack views stay within Block Kit limits', () => {
       scope: 'all',
       numbers,
       next: null,
+      area: null,
       totals: {
         byOwner: numbers.map((n) => ({ owner: n.owner as string, count: 1, monthly: 1.15 })),
         team: { count: 2000, monthly: 2300 },
@@ -236,6 +237,7 @@ describe('Slack views stay within Block Kit limits', () => {
         scope: 'all',
         numbers: Array.from({ length: count }, (_, i) => number(i)),
         next,
+        area: null,
         totals: { byOwner: [], team: { count: total, monthly: total }, currency: 'USD' },
       });
     const first = page(100, 150_000, number(99).e164);

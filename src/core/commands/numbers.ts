@@ -204,6 +204,8 @@ export interface ListResult {
   numbers: NumberRecord[];
   /** The number to pass as `after` for the next page; null on the last page. */
   next: string | null;
+  /** The area code the list is narrowed to (`list pool 415`), or null for the whole scope. */
+  area: string | null;
   /** Monthly cost per owner ('pool' for nobody's), and for the team, over every number in scope. */
   totals: {
     byOwner: Array<{ owner: string; count: number; monthly: number }>;
@@ -216,14 +218,27 @@ export const list = defineCommand({
   name: 'list',
   summary: 'List numbers with their monthly cost: yours, the pool, or all',
   effect: 'read',
-  usage: 'list [mine|pool|all] [--limit N] [--after <+E.164>]',
-  examples: ['list', 'list pool', 'list all --limit 500', 'list all --after +14155550142'],
-  args: [{ name: 'scope' }],
+  usage: 'list [mine|pool|all] [area code] [--limit N] [--after <+E.164>]',
+  examples: [
+    'list',
+    'list pool',
+    'list pool 415',
+    'list all --limit 500',
+    'list all --after +14155550142',
+  ],
+  args: [{ name: 'scope' }, { name: 'area' }],
   input: z.object({
     scope: z
       .enum(['mine', 'pool', 'all'])
       .optional()
       .describe("mine (the default; all for admins), pool (nobody's, free to claim) or all"),
+    area: z
+      .string()
+      .regex(/^\d{3}$/, 'give a three-digit North American area code, e.g. 415')
+      .optional()
+      .describe(
+        'Only numbers in this North American area code (or toll-free prefix), e.g. 415; the totals then cover those numbers',
+      ),
     limit: z
       .number()
       .int()
@@ -247,10 +262,12 @@ export const list = defineCommand({
           ? { scope: 'pool' as const }
           : { scope: 'all' as const };
     const after = input.after ? await pageCursor(ctx, scope, input.after) : undefined;
+    // An area code narrows by E.164 prefix: +1 and the code.
+    const narrowed = input.area ? { ...filter, prefix: `+1${input.area}` } : filter;
     // One more than shown tells whether there is a next page.
     const [page, totals] = await Promise.all([
-      deps.store.listNumbers({ ...filter, limit: input.limit + 1, ...(after ? { after } : {}) }),
-      deps.store.numberTotals(filter),
+      deps.store.listNumbers({ ...narrowed, limit: input.limit + 1, ...(after ? { after } : {}) }),
+      deps.store.numberTotals(narrowed),
     ]);
     const numbers = page.slice(0, input.limit);
     const next = page.length > input.limit ? numbers[numbers.length - 1]!.e164 : null;
@@ -265,6 +282,7 @@ export const list = defineCommand({
       scope,
       numbers,
       next,
+      area: input.area ?? null,
       totals: { byOwner, team, currency: totals[0]?.currency ?? numbers[0]?.currency ?? 'USD' },
     };
   },

@@ -51,6 +51,8 @@ export interface SearchResult {
 export interface PoolMatch {
   /** The area codes looked in, in words: "area code 415", "area codes 503, 971". */
   where: string;
+  /** The one area code looked in (for `list pool 415`); null when a city gave several. */
+  area: string | null;
   numbers: NumberRecord[];
   more: boolean;
 }
@@ -305,6 +307,7 @@ export async function poolMatch(
   if (found.length === 0) return null;
   return {
     where: `${criteria.numberType === 'toll-free' ? 'toll-free' : looked.length === 1 ? 'area code' : 'area codes'} ${looked.join(', ')}`,
+    area: looked.length === 1 ? looked[0]! : null,
     numbers: found.slice(0, POOL_SHOWN),
     more: found.length > POOL_SHOWN,
   };

@@ -38,6 +38,16 @@ export function numberBlocks(numbers: NumberRecord[], perBlock = 10): Block[] {
 const SLACK_LIST_MAX = 400;
 
 export function listMessage(result: ListResult): Message {
+  if (result.numbers.length === 0 && result.area) {
+    const whose =
+      result.scope === 'mine'
+        ? 'You have no numbers'
+        : result.scope === 'pool'
+          ? 'The pool has no numbers'
+          : 'There are no numbers';
+    const text = `${whose} in area code ${result.area}. ${result.scope === 'all' ? `See them all with \`${SLASH_COMMAND} list all\`.` : `Search for one to buy with \`${SLASH_COMMAND} search ${result.area}\`.`}`;
+    return { text, blocks: [section(text)] };
+  }
   if (result.numbers.length === 0) {
     const text =
       result.scope === 'mine'
@@ -61,18 +71,18 @@ export function listMessage(result: ListResult): Message {
   const nextPage = next
     ? [
         context(
-          `Next page: \`${SLASH_COMMAND} list ${result.scope} --after ${next}${shown.length === LIST_PAGE ? '' : ` --limit ${shown.length}`}\``,
+          `Next page: \`${SLASH_COMMAND} list ${result.scope}${result.area ? ` ${result.area}` : ''} --after ${next}${shown.length === LIST_PAGE ? '' : ` --limit ${shown.length}`}\``,
         ),
       ]
     : [];
   const blocks = [
     section(
-      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}* (${total > shown.length ? `${formatCount(shown.length)} of ${formatCount(total)}` : shown.length})`,
+      `*${result.scope === 'mine' ? 'Your numbers' : result.scope === 'pool' ? 'The pool' : 'All numbers'}${result.area ? ` in area code ${result.area}` : ''}* (${total > shown.length ? `${formatCount(shown.length)} of ${formatCount(total)}` : shown.length})`,
     ),
     ...numberBlocks(shown),
     ...nextPage,
     section(
-      `*Monthly cost*\n${totals.join('\n')}\nteam: ${formatCount(total)} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
+      `*Monthly cost*\n${totals.join('\n')}\n${result.scope === 'all' && !result.area ? 'team' : 'total'}: ${formatCount(total)} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
     ),
     ...(unpricedNote(result) ? [context(`${unpricedNote(result)}.`)] : []),
     ...(result.numbers.some((n) => n.carrier === 'sandbox')

@@ -27,7 +27,7 @@ export function searchMessage(result: SearchResult): Message {
   const pool = result.pool
     ? [
         section(
-          `:bulb: ${esc(poolSentence(result.pool))} \`${SLASH_COMMAND} claim ${result.pool.numbers[0]!.e164}\``,
+          `:bulb: ${esc(poolSentence(result.pool))} \`${SLASH_COMMAND} claim ${result.pool.numbers[0]!.e164}\`${result.pool.more && result.pool.area ? ` (all of them: \`${SLASH_COMMAND} list pool ${result.pool.area}\`)` : ''}`,
         ),
       ]
     : [];
