@@ -12,7 +12,12 @@ import { emptySearchHint, poolSentence, type SearchResult } from '../core/comman
 import type { BuyResult } from '../core/commands/buy.js';
 import type { ProvisionResult } from '../core/commands/provision.js';
 import type { DecisionResult } from '../core/commands/decide.js';
-import { LIST_PAGE, unpricedNote, type ListResult } from '../core/commands/numbers.js';
+import {
+  LIST_PAGE,
+  noNumbersInArea,
+  unpricedNote,
+  type ListResult,
+} from '../core/commands/numbers.js';
 import { formatCount as count } from '../core/counts.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import type { AccountsResult } from '../core/commands/accounts.js';
@@ -220,15 +225,7 @@ export const renderers: Record<string, (result: never) => string> = {
   unlink: (r: { number: NumberRecord; changed: boolean }) =>
     r.changed ? `Unlinked ${r.number.e164}.` : `${r.number.e164} was not linked.`,
   list: (r: ListResult) => {
-    if (r.numbers.length === 0 && r.area) {
-      const whose =
-        r.scope === 'mine'
-          ? 'You have no numbers'
-          : r.scope === 'pool'
-            ? 'The pool has no numbers'
-            : 'There are no numbers';
-      return `${whose} in area code ${r.area}. ${r.scope === 'all' ? 'See them all with: list all' : `Search for one to buy: search ${r.area}`}`;
-    }
+    if (r.numbers.length === 0 && r.area) return noNumbersInArea(r, (words) => words);
     if (r.numbers.length === 0) {
       return r.scope === 'mine'
         ? 'You have no numbers. Claim one from the pool (list pool) or buy one (search 415).'

@@ -258,6 +258,24 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(textOf(last.blocks)).not.toContain('Next page');
   });
 
+  it('list narrowed to an area code: the heading, the next page and the total say so', () => {
+    const list = (count: number) =>
+      listMessage({
+        scope: 'pool',
+        numbers: Array.from({ length: count }, (_, i) => ({ ...number(i), owner: null })),
+        next: count === 100 ? number(99).e164 : null,
+        area: '415',
+        totals: { byOwner: [], team: { count: 250, monthly: 250 }, currency: 'USD' },
+      });
+    const text = textOf(list(100).blocks);
+    expect(text).toContain('*The pool in area code 415* (100 of 250)');
+    expect(text).toContain(`Next page: \`/number list pool 415 --after ${number(99).e164}\``);
+    expect(text).toContain('total: 250 ·');
+    expect(textOf(list(0).blocks)).toContain(
+      'The pool has no numbers in area code 415. Search for one to buy: `/number search 415`.',
+    );
+  });
+
   /** Approve buttons in a message or view. */
   const approveButtons = (m: { blocks?: unknown }) =>
     (JSON.stringify(m.blocks).match(/"sb_approve:\d+"/g) ?? []).length;

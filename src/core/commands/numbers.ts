@@ -289,6 +289,24 @@ export const list = defineCommand({
 });
 
 /**
+ * An empty list narrowed to an area code, and what to do next; `command` writes a command the way
+ * the front shows one ("search 604" in the CLI, "`/number search 604`" in Slack).
+ */
+export function noNumbersInArea(result: ListResult, command: (words: string) => string): string {
+  const whose =
+    result.scope === 'mine'
+      ? 'You have no numbers'
+      : result.scope === 'pool'
+        ? 'The pool has no numbers'
+        : 'There are no numbers';
+  return `${whose} in area code ${result.area}. ${
+    result.scope === 'all'
+      ? `See them all with: ${command('list all')}`
+      : `Search for one to buy: ${command(`search ${result.area}`)}`
+  }`;
+}
+
+/**
  * What the totals cannot know: a number with no price on record (a sync imports what the
  * carrier's list says, and Telnyx's list of owned numbers carries no prices) adds nothing to them.
  */

@@ -1,5 +1,10 @@
 /** `/number list`, `/number requests`, and the plain answers of the other commands. */
-import { LIST_PAGE, unpricedNote, type ListResult } from '../../core/commands/numbers.js';
+import {
+  LIST_PAGE,
+  noNumbersInArea,
+  unpricedNote,
+  type ListResult,
+} from '../../core/commands/numbers.js';
 import { formatCount } from '../../core/counts.js';
 import { formatMoney } from '../../core/money.js';
 import type { NumberRecord, PurchaseRequest } from '../../core/types.js';
@@ -39,13 +44,7 @@ const SLACK_LIST_MAX = 400;
 
 export function listMessage(result: ListResult): Message {
   if (result.numbers.length === 0 && result.area) {
-    const whose =
-      result.scope === 'mine'
-        ? 'You have no numbers'
-        : result.scope === 'pool'
-          ? 'The pool has no numbers'
-          : 'There are no numbers';
-    const text = `${whose} in area code ${result.area}. ${result.scope === 'all' ? `See them all with \`${SLASH_COMMAND} list all\`.` : `Search for one to buy with \`${SLASH_COMMAND} search ${result.area}\`.`}`;
+    const text = `${noNumbersInArea(result, (words) => `\`${SLASH_COMMAND} ${words}\``)}.`;
     return { text, blocks: [section(text)] };
   }
   if (result.numbers.length === 0) {
