@@ -15,6 +15,7 @@ import type { DecisionResult } from '../core/commands/decide.js';
 import {
   LIST_PAGE,
   noNumbersInArea,
+  nothingAfter,
   unpricedNote,
   type ListResult,
 } from '../core/commands/numbers.js';
@@ -225,6 +226,7 @@ export const renderers: Record<string, (result: never) => string> = {
   unlink: (r: { number: NumberRecord; changed: boolean }) =>
     r.changed ? `Unlinked ${r.number.e164}.` : `${r.number.e164} was not linked.`,
   list: (r: ListResult) => {
+    if (r.numbers.length === 0 && r.after) return nothingAfter(r, (words) => words)!;
     if (r.numbers.length === 0 && r.area) return noNumbersInArea(r, (words) => words);
     if (r.numbers.length === 0) {
       return r.scope === 'mine'

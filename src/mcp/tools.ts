@@ -318,6 +318,7 @@ const ListOut = z.object({
   count: z.number(),
   numbers: z.array(NumberOut),
   area: z.string().nullable().describe('The area code the list is narrowed to, if any'),
+  after: z.string().nullable().describe('The number this page started after, if any'),
   next: z
     .string()
     .nullable()
@@ -630,12 +631,15 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           count: r.numbers.length,
           numbers: r.numbers.map(numberView),
           area: r.area,
+          after: r.after,
           next: r.next,
           totals: r.totals,
         };
       },
       text(raw) {
         const v = raw as z.output<typeof ListOut>;
+        if (v.count === 0 && v.after)
+          return `No more numbers after ${v.after}: that was the end of the list. Call again without after to start over.`;
         if (v.count === 0)
           return v.scope === 'mine'
             ? 'You have no numbers. See the pool with scope "pool", or search_numbers to buy one.'

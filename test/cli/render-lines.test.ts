@@ -94,6 +94,11 @@ describe('answers that read right', () => {
     expect(empty.stdout).toBe(
       'The pool has no numbers in area code 604. Search for one to buy: search 604\n',
     );
+    // Past the last number: the end of the list, not an empty pool.
+    const past = await runCli(app, ['list', 'pool', '--after', '+19995550000']);
+    expect(past.stdout).toBe(
+      'No more numbers after +19995550000: that was the end of the list. Start again with: list pool\n',
+    );
     const bad = await runCli(app, ['list', 'pool', 'Boston']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('area: give a three-digit North American area code, e.g. 415');

@@ -303,6 +303,14 @@ describe('list_numbers', () => {
     expect(pages).toBe(3);
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
+    // After the last number: the end of the list, said so.
+    const past = await local.callTool({
+      name: 'list_numbers',
+      arguments: { scope: 'all', after: seen[seen.length - 1]! },
+    });
+    expect(textOf(past)).toBe(
+      `No more numbers after ${seen[seen.length - 1]}: that was the end of the list. Call again without after to start over.`,
+    );
     // Narrowed to an area code.
     const area = await local.callTool({
       name: 'list_numbers',

@@ -207,6 +207,7 @@ describe('Slack views stay within Block Kit limits', () => {
       numbers,
       next: null,
       area: null,
+      after: null,
       totals: {
         byOwner: numbers.map((n) => ({ owner: n.owner as string, count: 1, monthly: 1.15 })),
         team: { count: 2000, monthly: 2300 },
@@ -238,6 +239,7 @@ describe('Slack views stay within Block Kit limits', () => {
         numbers: Array.from({ length: count }, (_, i) => number(i)),
         next,
         area: null,
+        after: null,
         totals: { byOwner: [], team: { count: total, monthly: total }, currency: 'USD' },
       });
     const first = page(100, 150_000, number(99).e164);
@@ -265,6 +267,7 @@ describe('Slack views stay within Block Kit limits', () => {
         numbers: Array.from({ length: count }, (_, i) => ({ ...number(i), owner: null })),
         next: count === 100 ? number(99).e164 : null,
         area: '415',
+        after: null,
         totals: { byOwner: [], team: { count: 250, monthly: 250 }, currency: 'USD' },
       });
     const text = textOf(list(100).blocks);
@@ -273,6 +276,18 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(text).toContain('total: 250 ·');
     expect(textOf(list(0).blocks)).toContain(
       'The pool has no numbers in area code 415. Search for one to buy: `/number search 415`.',
+    );
+    // A page after the last number is the end of the list, not an empty pool.
+    const past = listMessage({
+      scope: 'pool',
+      numbers: [],
+      next: null,
+      area: '415',
+      after: '+14155550199',
+      totals: { byOwner: [], team: { count: 250, monthly: 250 }, currency: 'USD' },
+    });
+    expect(textOf(past.blocks)).toContain(
+      'No more numbers after +14155550199: that was the end of the list. Start again with: `/number list pool 415`.',
     );
   });
 

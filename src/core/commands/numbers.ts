@@ -206,6 +206,8 @@ export interface ListResult {
   next: string | null;
   /** The area code the list is narrowed to (`list pool 415`), or null for the whole scope. */
   area: string | null;
+  /** The number this page starts after (`--after`), or null for the first page. */
+  after: string | null;
   /** Monthly cost per owner ('pool' for nobody's), and for the team, over every number in scope. */
   totals: {
     byOwner: Array<{ owner: string; count: number; monthly: number }>;
@@ -283,10 +285,23 @@ export const list = defineCommand({
       numbers,
       next,
       area: input.area ?? null,
+      after: input.after ?? null,
       totals: { byOwner, team, currency: totals[0]?.currency ?? numbers[0]?.currency ?? 'USD' },
     };
   },
 });
+
+/**
+ * An empty page that began after a number: the list ended there (numbers may have gone since the
+ * page before), which is not the same as an empty pool. Null for a first page.
+ */
+export function nothingAfter(
+  result: ListResult,
+  command: (words: string) => string,
+): string | null {
+  if (!result.after) return null;
+  return `No more numbers after ${result.after}: that was the end of the list. Start again with: ${command(`list ${result.scope}${result.area ? ` ${result.area}` : ''}`)}`;
+}
 
 /**
  * An empty list narrowed to an area code, and what to do next; `command` writes a command the way

@@ -2,6 +2,7 @@
 import {
   LIST_PAGE,
   noNumbersInArea,
+  nothingAfter,
   unpricedNote,
   type ListResult,
 } from '../../core/commands/numbers.js';
@@ -43,8 +44,9 @@ export function numberBlocks(numbers: NumberRecord[], perBlock = 10): Block[] {
 const SLACK_LIST_MAX = 400;
 
 export function listMessage(result: ListResult): Message {
-  if (result.numbers.length === 0 && result.area) {
-    const text = `${noNumbersInArea(result, (words) => `\`${SLASH_COMMAND} ${words}\``)}.`;
+  const slash = (words: string) => `\`${SLASH_COMMAND} ${words}\``;
+  if (result.numbers.length === 0 && (result.after || result.area)) {
+    const text = `${nothingAfter(result, slash) ?? noNumbersInArea(result, slash)}.`;
     return { text, blocks: [section(text)] };
   }
   if (result.numbers.length === 0) {
