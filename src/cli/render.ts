@@ -247,11 +247,12 @@ export const renderers: Record<string, (result: never) => string> = {
       formatMoney(r.totals.team.monthly, r.totals.currency),
     ]);
     const sandbox = r.numbers.some((n) => n.carrier === 'sandbox');
+    const unpriced = unpricedNote(r);
     // A full page with more after it: the next one starts after its last number.
     const more = r.next
       ? `\nShowing ${count(r.numbers.length)} of ${count(r.totals.team.count)}. Next page: list ${r.scope}${r.area ? ` ${r.area}` : ''} --after ${r.next}${r.numbers.length === LIST_PAGE ? '' : ` --limit ${r.numbers.length}`}`
       : '';
-    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost${r.area ? ` in area code ${r.area}` : ''}\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${unpricedNote(r) ? `\n(${unpricedNote(r)})` : ''}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
+    return `${numbersTable(r.numbers)}${more}\n\nMonthly cost${r.area ? ` in area code ${r.area}` : ''}\n${table(['OWNER', 'NUMBERS', 'MONTHLY'], totals, ['left', 'right', 'right'])}${unpriced ? `\n(${unpriced})` : ''}${sandbox ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`;
   },
   show: (r: { number: NumberRecord; history: AuditEvent[]; request: PurchaseRequest | null }) => {
     const n = r.number;

@@ -79,16 +79,17 @@ export class ApprovalMessages {
    */
   async post(request: PurchaseRequest): Promise<number> {
     if (!(await this.app.deps.store.claimSlackAnnouncement(request.id))) return 0;
-    const quote = await this.app.deps.store.getQuote(request.quoteId);
-    const pool =
-      quote && request.status === 'pending' ? await poolForQuote(this.app.deps.store, quote) : null;
-    const message = approvalMessage(request, quote, pool);
-    let posted = 0;
     const { channels, failed } = await this.targets();
     if (channels.length === 0 && !failed) {
       // Nobody in Slack to ask (no channel, no approver with a Slack id): approvers use the CLI.
       return 0;
     }
+    // Read only when there is somewhere to post: the pool lookup is a query of its own.
+    const quote = await this.app.deps.store.getQuote(request.quoteId);
+    const pool =
+      quote && request.status === 'pending' ? await poolForQuote(this.app.deps.store, quote) : null;
+    const message = approvalMessage(request, quote, pool);
+    let posted = 0;
     for (const channel of channels) {
       try {
         const sent = await this.client.chat.postMessage({ channel, ...message });

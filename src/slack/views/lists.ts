@@ -85,7 +85,7 @@ export function listMessage(result: ListResult): Message {
     section(
       `*Monthly cost*\n${totals.join('\n')}\n${result.scope === 'all' && !result.area ? 'team' : 'total'}: ${formatCount(total)} · ${formatMoney(result.totals.team.monthly, result.totals.currency)}/mo`,
     ),
-    ...(unpricedNote(result) ? [context(`${unpricedNote(result)}.`)] : []),
+    ...[unpricedNote(result)].flatMap((note) => (note ? [context(`${note}.`)] : [])),
     ...(result.numbers.some((n) => n.carrier === 'sandbox')
       ? [context('Sandbox numbers are pretend: nothing is billed.')]
       : []),
