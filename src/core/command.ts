@@ -46,6 +46,14 @@ export interface CommandDescriptor<I extends z.ZodObject = z.ZodObject, O = unkn
   usage: string;
   examples: string[];
   args: PositionalArg[];
+  /**
+   * Text grammar only (the CLI and Slack): which `args` slot each positional word fills, for a
+   * command whose words mean what they are, not only where they stand (`list 415` is an area code,
+   * `list pool` a scope). `undefined` leaves a slot empty, so its field takes its default; a word it
+   * cannot place is refused here, with what to type. Without it, words fill `args` in order. MCP
+   * callers name each field, so never come here.
+   */
+  placeWords?(words: string[]): Array<string | undefined>;
   input: I;
   run(ctx: CommandContext, input: z.output<I>): Promise<O>;
 }

@@ -147,21 +147,27 @@ export function parseWords(command: AnyCommand, words: string[]): Record<string,
     }
   }
 
+  // Most commands take their words in order; a few place them by what they are (`list 415`).
+  const placed = command.placeWords ? command.placeWords(positional) : positional;
   let index = 0;
   for (const arg of command.args) {
-    if (index >= positional.length) break;
+    if (index >= placed.length) break;
     if (arg.rest) {
-      input[arg.name] = positional.slice(index).join(' ');
-      index = positional.length;
+      input[arg.name] = placed
+        .slice(index)
+        .filter((word) => word !== undefined)
+        .join(' ');
+      index = placed.length;
     } else {
-      input[arg.name] = coerce(fieldKind(shape[arg.name]), positional[index] as string);
+      const word = placed[index];
+      if (word !== undefined) input[arg.name] = coerce(fieldKind(shape[arg.name]), word);
       index++;
     }
   }
-  if (index < positional.length) {
+  if (index < placed.length) {
     throw new CoreError(
       'INVALID_INPUT',
-      `${command.name} does not take "${positional.slice(index).join(' ')}". ${usage}`,
+      `${command.name} does not take "${placed.slice(index).join(' ')}". ${usage}`,
     );
   }
   const missing = command.args.find((arg) => arg.required && input[arg.name] === undefined);

@@ -104,6 +104,38 @@ describe('answers that read right', () => {
     expect(bad.stderr).toContain('area: give a three-digit North American area code, e.g. 415');
   });
 
+  it('list 415: the default scope in area code 415 (all for an admin, their own for a member)', async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    // The local operator is an admin: every number in 415, Carol's included.
+    const admin = await runCli(app, ['list', '415']);
+    expect(admin.code).toBe(0);
+    expect(admin.stdout).toBe((await runCli(app, ['list', 'all', '415'])).stdout);
+    expect(admin.stdout).toMatch(/^\+14155550142 /m);
+    expect(admin.stdout).not.toMatch(/^\+1212/m);
+    const carol = await runCli(app, ['list', '415', '--as', 'U01CAROL']);
+    expect(carol.code).toBe(0);
+    expect(carol.stdout).toBe(
+      (await runCli(app, ['list', 'mine', '415', '--as', 'U01CAROL'])).stdout,
+    );
+    expect(carol.stdout).toMatch(/^\+14155550142 /m);
+    expect(carol.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
+    // Alice has none in 415, and is not shown the pool's or Carol's.
+    const alice = await runCli(app, ['list', '415', '--as', 'U01ALICE']);
+    expect(alice.stdout).toBe(
+      'You have no numbers in area code 415. Search for one to buy: search 415\n',
+    );
+    // A first word that is neither a scope nor an area code says what to type.
+    const bad = await runCli(app, ['list', 'Boston']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '"Boston" is neither a scope (mine, pool or all) nor a three-digit area code. Type list 415, or list pool 415. Usage: list [mine|pool|all] [area code]',
+    );
+    const backwards = await runCli(app, ['list', '415', 'pool']);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain('The scope comes before the area code: list pool 415.');
+  });
+
   it('counts in the sync and totals tables read with thousands separators', () => {
     const run = {
       id: 'S-1',

@@ -59,6 +59,30 @@ describe('parseWords', () => {
     );
     expect(() => parseWords(cmd('buy'), ['415', '--reason'])).toThrow(/--reason needs a value/);
   });
+  it('list: an area code may come first (the default scope), a scope still comes first when both do', () => {
+    expect(parseWords(cmd('list'), ['415'])).toEqual({ area: '415' });
+    expect(parseWords(cmd('list'), ['pool', '415'])).toEqual({ scope: 'pool', area: '415' });
+    expect(parseWords(cmd('list'), ['pool'])).toEqual({ scope: 'pool' });
+    expect(parseWords(cmd('list'), [])).toEqual({});
+    expect(parseWords(cmd('list'), ['all', '--after', '+14155550142'])).toEqual({
+      scope: 'all',
+      after: '+14155550142',
+    });
+    expect(parseWords(cmd('list'), ['415', '--limit', '5'])).toEqual({ area: '415', limit: 5 });
+    // A first word that is neither says both forms; so do two area codes, or the scope last.
+    const usage = 'Usage: list [mine|pool|all] [area code] [--limit N] [--after <+E.164>]';
+    expect(() => parseWords(cmd('list'), ['Boston'])).toThrow(
+      `"Boston" is neither a scope (mine, pool or all) nor a three-digit area code. Type list 415, or list pool 415. ${usage}`,
+    );
+    expect(() => parseWords(cmd('list'), ['41'])).toThrow(/^"41" is neither a scope/);
+    expect(() => parseWords(cmd('list'), ['415', 'pool'])).toThrow(
+      `The scope comes before the area code: list pool 415. ${usage}`,
+    );
+    expect(() => parseWords(cmd('list'), ['415', '415'])).toThrow(
+      `list takes one area code, after the scope if you give one, not "415 415". Type list 415, or list pool 415. ${usage}`,
+    );
+    expect(() => parseWords(cmd('list'), ['pool', '415', '212'])).toThrow(/does not take "212"/);
+  });
   it('every command has a usage, examples and a zod input whose positional args exist', () => {
     for (const command of commands) {
       expect(command.usage.startsWith(command.name)).toBe(true);

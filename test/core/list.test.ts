@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/core/command.js';
 import { list } from '../../src/core/commands/index.js';
 import { LIST_PAGE } from '../../src/core/commands/numbers.js';
+import { parseWords } from '../../src/core/grammar.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { ADMIN, ALICE, makeDeps } from '../helpers/deps.js';
 import { syncRow } from '../helpers/fixtures.js';
@@ -126,6 +127,35 @@ for (const { name, make, skip } of STORES) {
       const seen = [...first.numbers, ...rest.numbers].map((n) => n.e164);
       expect(new Set(seen).size).toBe(COUNT);
       expect(seen.every((e) => e.startsWith('+1650'))).toBe(true);
+    });
+
+    it('`list 415` (an area code, no scope) is the default scope in 415: hers for a member, all for an admin', async () => {
+      await store.syncBegin('S-AREA', 'sandbox', 'local', new Date());
+      await store.syncBatch(
+        'S-AREA',
+        'sandbox',
+        ['+14155550101', '+14155550102', '+14155550103'].map((n) => syncRow(n, { monthlyCost: 2 })),
+      );
+      await store.claimNumber('+14155550103', ALICE.id, null);
+      // As the CLI and Slack read the words: the area code alone, the scope left to its default.
+      const words = parseWords(list, ['415']);
+      expect(words).toEqual({ area: '415' });
+      const mine = await runCommand(deps, list, ALICE, words);
+      expect(mine.scope).toBe('mine');
+      expect(mine.area).toBe('415');
+      // Hers in 415 only: not the pool's 415 numbers, nor her 650 ones.
+      expect(mine.numbers.map((n) => n.e164)).toEqual(['+14155550103']);
+      expect(mine.totals.team).toEqual({ count: 1, monthly: 2 });
+      expect(mine).toEqual(await runCommand(deps, list, ALICE, parseWords(list, ['mine', '415'])));
+      const all = await runCommand(deps, list, ADMIN, words);
+      expect(all.scope).toBe('all');
+      expect(all.numbers.map((n) => n.e164)).toEqual([
+        '+14155550101',
+        '+14155550102',
+        '+14155550103',
+      ]);
+      expect(all.totals.team).toEqual({ count: 3, monthly: 6 });
+      expect(all).toEqual(await runCommand(deps, list, ADMIN, parseWords(list, ['all', '415'])));
     });
 
     it('a page that ends exactly at the last number has no next page', async () => {

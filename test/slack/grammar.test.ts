@@ -99,6 +99,17 @@ describe('/number grammar', () => {
     expect((await h.deps.store.getNumber(e164))?.status).toBe('released');
   });
 
+  it('list 415 is the default scope in area code 415; the scope after it is refused, saying where it goes', async () => {
+    const area = await say('U01ADMIN', 'list 415', 'list-415');
+    const all = await say('U01ADMIN', 'list all 415', 'list-all-415');
+    expect(textOf(area.body.blocks)).toContain('area code 415');
+    expect(textOf(area.body.blocks)).toBe(textOf(all.body.blocks));
+    const backwards = await say('U01CAROL', 'list 415 pool', 'list-415-pool');
+    expect(textOf(backwards.body.blocks)).toContain(
+      'The scope comes before the area code: list pool 415.',
+    );
+  });
+
   it('App Home shows an approver the requests waiting for them, with buttons', async () => {
     await say('U01ALICE', 'buy 212', 'buy-212');
     const body = JSON.stringify({

@@ -216,22 +216,58 @@ export interface ListResult {
   };
 }
 
+const LIST_SCOPES = ['mine', 'pool', 'all'] as const;
+const isListScope = (word: string) => (LIST_SCOPES as readonly string[]).includes(word);
+const AREA_CODE = /^\d{3}$/;
+const LIST_USAGE = 'list [mine|pool|all] [area code] [--limit N] [--after <+E.164>]';
+
+/** A word the user typed, quoted as they would recognise it in an error (long ones clipped). */
+const typed = (word: string) => JSON.stringify(word.length > 40 ? `${word.slice(0, 40)}…` : word);
+
 export const list = defineCommand({
   name: 'list',
   summary: 'List numbers with their monthly cost: yours, the pool, or all',
   effect: 'read',
-  usage: 'list [mine|pool|all] [area code] [--limit N] [--after <+E.164>]',
+  usage: LIST_USAGE,
   examples: [
     'list',
+    'list 415',
     'list pool',
     'list pool 415',
     'list all --limit 500',
     'list all --after +14155550142',
   ],
   args: [{ name: 'scope' }, { name: 'area' }],
+  /**
+   * `list 415` is `list <default scope> 415`: a first word that is an area code rather than a scope
+   * fills `area` and leaves `scope` to its default (mine; all for an admin). The scope still comes
+   * first when both are given (`list pool 415`); anything else after an area code is refused, as is
+   * a first word that is neither, each with what to type. Words only: `--scope 415` is not an area.
+   */
+  placeWords(words) {
+    const [first, second] = words;
+    if (first === undefined || isListScope(first)) return words;
+    if (!AREA_CODE.test(first)) {
+      throw new CoreError(
+        'INVALID_INPUT',
+        `${typed(first)} is neither a scope (mine, pool or all) nor a three-digit area code. Type list 415, or list pool 415. Usage: ${LIST_USAGE}`,
+      );
+    }
+    if (second === undefined) return [undefined, first];
+    if (isListScope(second)) {
+      throw new CoreError(
+        'INVALID_INPUT',
+        `The scope comes before the area code: list ${second} ${first}. Usage: ${LIST_USAGE}`,
+      );
+    }
+    throw new CoreError(
+      'INVALID_INPUT',
+      `list takes one area code, after the scope if you give one, not ${typed(words.join(' '))}. Type list ${first}, or list pool ${first}. Usage: ${LIST_USAGE}`,
+    );
+  },
   input: z.object({
     scope: z
-      .enum(['mine', 'pool', 'all'])
+      .enum(LIST_SCOPES)
       .optional()
       .describe("mine (the default; all for admins), pool (nobody's, free to claim) or all"),
     area: z
