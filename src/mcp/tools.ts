@@ -323,6 +323,12 @@ const ListOut = z.object({
     .string()
     .nullable()
     .describe('Pass as `after` for the next page; null when this page is the last'),
+  poolInArea: z
+    .number()
+    .nullable()
+    .describe(
+      'When the caller has no numbers in `area`: how many the pool has there, free to claim (list them with scope "pool"); null otherwise',
+    ),
   totals: z
     .object({
       byOwner: z.array(
@@ -633,6 +639,7 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
           area: r.area,
           after: r.after,
           next: r.next,
+          poolInArea: r.poolInArea,
           totals: r.totals,
         };
       },
@@ -640,6 +647,10 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
         const v = raw as z.output<typeof ListOut>;
         if (v.count === 0 && v.after)
           return `No more numbers after ${v.after}: that was the end of the list. Call again without after to start over.`;
+        if (v.count === 0 && v.scope === 'mine' && v.area)
+          return v.poolInArea
+            ? `You have no numbers in area code ${v.area}; the pool has ${v.poolInArea} there, free to claim: call again with scope "pool" and area "${v.area}", then claim_number.`
+            : `You have no numbers in area code ${v.area}, and the pool has none there: search_numbers to buy one.`;
         if (v.count === 0)
           return v.scope === 'mine'
             ? 'You have no numbers. See the pool with scope "pool", or search_numbers to buy one.'

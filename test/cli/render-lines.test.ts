@@ -120,10 +120,15 @@ describe('answers that read right', () => {
     );
     expect(carol.stdout).toMatch(/^\+14155550142 /m);
     expect(carol.stdout).toMatch(/^total\s+1\s+\$1\.00$/m);
-    // Alice has none in 415, and is not shown the pool's or Carol's.
+    // Alice has none in 415, and is not shown the pool's or Carol's; the pool has none left there.
     const alice = await runCli(app, ['list', '415', '--as', 'U01ALICE']);
     expect(alice.stdout).toBe(
       'You have no numbers in area code 415. Search for one to buy: search 415\n',
+    );
+    // In 212 the pool still has one: that comes before buying.
+    const bob = await runCli(app, ['list', '212', '--as', 'U01BOB']);
+    expect(bob.stdout).toBe(
+      'You have no numbers in area code 212. The pool has 1 there, free to claim: list pool 212\n',
     );
     // A first word that is neither a scope nor an area code says what to type.
     const bad = await runCli(app, ['list', 'Boston']);

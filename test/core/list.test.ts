@@ -8,7 +8,7 @@ import { list } from '../../src/core/commands/index.js';
 import { LIST_PAGE } from '../../src/core/commands/numbers.js';
 import { parseWords } from '../../src/core/grammar.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
-import { ADMIN, ALICE, makeDeps } from '../helpers/deps.js';
+import { ADMIN, ALICE, BOB, makeDeps } from '../helpers/deps.js';
 import { syncRow } from '../helpers/fixtures.js';
 import type { TestDeps } from '../helpers/deps.js';
 import { STORES } from '../helpers/stores.js';
@@ -111,6 +111,15 @@ for (const { name, make, skip } of STORES) {
       ]);
       const mine = await runCommand(deps, list, ALICE, { scope: 'mine', area: '415' });
       expect(mine.numbers.map((n) => n.e164)).toEqual(['+14155550103']);
+      expect(mine.poolInArea).toBeNull();
+      // Bob has none of his own in 415: the answer counts the pool's there, free to claim.
+      const bobs = await runCommand(deps, list, BOB, { scope: 'mine', area: '415' });
+      expect(bobs.numbers).toEqual([]);
+      expect(bobs.poolInArea).toBe(2);
+      expect((await runCommand(deps, list, BOB, { scope: 'mine', area: '212' })).poolInArea).toBe(
+        0,
+      );
+      expect(pool.poolInArea).toBeNull();
       const none = await runCommand(deps, list, ADMIN, { scope: 'pool', area: '212' });
       expect(none.numbers).toEqual([]);
       expect(none.totals.team).toEqual({ count: 0, monthly: 0 });

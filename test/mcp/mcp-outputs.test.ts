@@ -323,6 +323,25 @@ describe('list_numbers', () => {
       totals: { team: { count: 1 } },
     });
     expect(textOf(area)).toMatch(/^1 number \(pool, area code 415\)/);
+    expect(structured(area).poolInArea).toBeNull();
+    // Alice has none of her own in 415: the pool's, free to claim, come before buying one.
+    const alice = await connect();
+    const mine = await alice.callTool({
+      name: 'list_numbers',
+      arguments: { scope: 'mine', area: '415' },
+    });
+    expect(structured(mine)).toMatchObject({ count: 0, area: '415', poolInArea: 1 });
+    expect(textOf(mine)).toBe(
+      'You have no numbers in area code 415; the pool has 1 there, free to claim: call again with scope "pool" and area "415", then claim_number.',
+    );
+    const none = await alice.callTool({
+      name: 'list_numbers',
+      arguments: { scope: 'mine', area: '604' },
+    });
+    expect(structured(none)).toMatchObject({ count: 0, poolInArea: 0 });
+    expect(textOf(none)).toBe(
+      'You have no numbers in area code 604, and the pool has none there: search_numbers to buy one.',
+    );
   });
 });
 

@@ -208,6 +208,7 @@ describe('Slack views stay within Block Kit limits', () => {
       next: null,
       area: null,
       after: null,
+      poolInArea: null,
       totals: {
         byOwner: numbers.map((n) => ({ owner: n.owner as string, count: 1, monthly: 1.15 })),
         team: { count: 2000, monthly: 2300 },
@@ -240,6 +241,7 @@ describe('Slack views stay within Block Kit limits', () => {
         next,
         area: null,
         after: null,
+        poolInArea: null,
         totals: { byOwner: [], team: { count: total, monthly: total }, currency: 'USD' },
       });
     const first = page(100, 150_000, number(99).e164);
@@ -268,6 +270,7 @@ describe('Slack views stay within Block Kit limits', () => {
         next: count === 100 ? number(99).e164 : null,
         area: '415',
         after: null,
+        poolInArea: null,
         totals: { byOwner: [], team: { count: 250, monthly: 250 }, currency: 'USD' },
       });
     const text = textOf(list(100).blocks);
@@ -277,6 +280,19 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(textOf(list(0).blocks)).toContain(
       'The pool has no numbers in area code 415. Search for one to buy: `/number search 415`.',
     );
+    // A member with none of their own there is pointed at the pool's, free to claim.
+    const mine = listMessage({
+      scope: 'mine',
+      numbers: [],
+      next: null,
+      area: '415',
+      after: null,
+      poolInArea: 2,
+      totals: { byOwner: [], team: { count: 0, monthly: 0 }, currency: 'USD' },
+    });
+    expect(textOf(mine.blocks)).toContain(
+      'You have no numbers in area code 415. The pool has 2 there, free to claim: `/number list pool 415`.',
+    );
     // A page after the last number is the end of the list, not an empty pool.
     const past = listMessage({
       scope: 'pool',
@@ -284,6 +300,7 @@ describe('Slack views stay within Block Kit limits', () => {
       next: null,
       area: '415',
       after: '+14155550199',
+      poolInArea: null,
       totals: { byOwner: [], team: { count: 250, monthly: 250 }, currency: 'USD' },
     });
     expect(textOf(past.blocks)).toContain(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../command.js';
+import { formatCount } from '../counts.js';
 import { CoreError } from '../errors.js';
 import { formatMoney, roundMoney } from '../money.js';
 import { assertMayManage, isAdmin, memberCapRefusal, memberOf, seesEveryone } from '../policy.js';
@@ -208,6 +209,11 @@ export interface ListResult {
   area: string | null;
   /** The number this page starts after (`--after`), or null for the first page. */
   after: string | null;
+  /**
+   * When the caller has no numbers in the area code asked for (`list mine 415`, first page): how
+   * many the pool has there, free to claim; null otherwise.
+   */
+  poolInArea: number | null;
   /** Monthly cost per owner ('pool' for nobody's), and for the team, over every number in scope. */
   totals: {
     byOwner: Array<{ owner: string; count: number; monthly: number }>;
@@ -316,12 +322,22 @@ export const list = defineCommand({
       (sum, e) => ({ count: sum.count + e.count, monthly: roundMoney(sum.monthly + e.monthly) }),
       { count: 0, monthly: 0 },
     );
+    // None of the caller's own there: a pool number in that area code is free to claim, so the
+    // answer points there before it points at buying one.
+    const poolInArea =
+      scope === 'mine' && input.area && !input.after && numbers.length === 0
+        ? (await deps.store.numberTotals({ scope: 'pool', prefix: `+1${input.area}` })).reduce(
+            (sum, t) => sum + t.count,
+            0,
+          )
+        : null;
     return {
       scope,
       numbers,
       next,
       area: input.area ?? null,
       after: input.after ?? null,
+      poolInArea,
       totals: { byOwner, team, currency: totals[0]?.currency ?? numbers[0]?.currency ?? 'USD' },
     };
   },
@@ -350,6 +366,9 @@ export function noNumbersInArea(result: ListResult, command: (words: string) => 
       : result.scope === 'pool'
         ? 'The pool has no numbers'
         : 'There are no numbers';
+  if (result.poolInArea) {
+    return `${whose} in area code ${result.area}. The pool has ${formatCount(result.poolInArea)} there, free to claim: ${command(`list pool ${result.area}`)}`;
+  }
   return `${whose} in area code ${result.area}. ${
     result.scope === 'all'
       ? `See them all with: ${command('list all')}`
