@@ -92,7 +92,8 @@ for (const { name, make, skip } of STORES) {
       expect(await store.listNumbers({ scope: 'all', prefix: '+2000000' })).toEqual([]);
     });
 
-    it('narrows to an area code, totals and pages included', async () => {
+    /** Three numbers in 415 at $2 a month: two in the pool, +14155550103 Alice's. */
+    async function threeIn415(): Promise<void> {
       await store.syncBegin('S-AREA', 'sandbox', 'local', new Date());
       await store.syncBatch(
         'S-AREA',
@@ -100,6 +101,10 @@ for (const { name, make, skip } of STORES) {
         ['+14155550101', '+14155550102', '+14155550103'].map((n) => syncRow(n, { monthlyCost: 2 })),
       );
       await store.claimNumber('+14155550103', ALICE.id, null);
+    }
+
+    it('narrows to an area code, totals and pages included', async () => {
+      await threeIn415();
       const pool = await runCommand(deps, list, ADMIN, { scope: 'pool', area: '415' });
       expect(pool.area).toBe('415');
       expect(pool.numbers.map((n) => n.e164)).toEqual(['+14155550101', '+14155550102']);
@@ -139,13 +144,7 @@ for (const { name, make, skip } of STORES) {
     });
 
     it('`list 415` (an area code, no scope) is the default scope in 415: hers for a member, all for an admin', async () => {
-      await store.syncBegin('S-AREA', 'sandbox', 'local', new Date());
-      await store.syncBatch(
-        'S-AREA',
-        'sandbox',
-        ['+14155550101', '+14155550102', '+14155550103'].map((n) => syncRow(n, { monthlyCost: 2 })),
-      );
-      await store.claimNumber('+14155550103', ALICE.id, null);
+      await threeIn415();
       // As the CLI and Slack read the words: the area code alone, the scope left to its default.
       const words = parseWords(list, ['415']);
       expect(words).toEqual({ area: '415' });
