@@ -54,6 +54,12 @@ export interface CommandDescriptor<I extends z.ZodObject = z.ZodObject, O = unkn
    * callers name each field, so never come here.
    */
   placeWords?(words: string[]): Array<string | undefined>;
+  /**
+   * Only admins may run it. `run` still refuses everyone else itself (assertAdmin, with what it
+   * is refusing); this tells the fronts not to offer it to anyone else: the MCP tool list leaves it
+   * out for a caller who is no admin (a token never is).
+   */
+  adminOnly?: true;
   input: I;
   run(ctx: CommandContext, input: z.output<I>): Promise<O>;
 }

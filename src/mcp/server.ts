@@ -32,7 +32,7 @@ import { makeQuotes } from '../core/commands/search.js';
 import type { ErrorCode } from '../core/errors.js';
 import { CoreError, asCoreError } from '../core/errors.js';
 import { formatMoney } from '../core/money.js';
-import { autoApproves } from '../core/policy.js';
+import { autoApproves, isAdmin } from '../core/policy.js';
 import { formatNumber, parseE164 } from '../core/phone.js';
 import type { Deps, Progress } from '../core/ports.js';
 import type { Actor, Quote } from '../core/types.js';
@@ -200,8 +200,13 @@ export function createMcpServer(
     instructions: INSTRUCTIONS,
   });
 
+  // What this caller is offered: not a tool its token's role refuses, nor one only admins may run
+  // when the caller is no admin (a token never is). Calling either anyway is refused, and audited.
+  const offered = (tool: BuiltTool) =>
+    mayUse(identity, tool) && !(tool.command.adminOnly && !isAdmin(deps.policy, actor));
+
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: [...tools.values()].filter((t) => mayUse(identity, t)).map((t) => t.definition),
+    tools: [...tools.values()].filter(offered).map((t) => t.definition),
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -215,7 +220,7 @@ export function createMcpServer(
         new CoreError(
           'INVALID_INPUT',
           `There is no tool "${name}". Tools: ${[...tools.values()]
-            .filter((t) => mayUse(identity, t))
+            .filter(offered)
             .map((t) => t.spec.name)
             .join(
               ', ',

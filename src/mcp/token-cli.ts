@@ -55,6 +55,7 @@ const TokenName = z
 
 export const tokenCreate = defineCommand({
   name: 'token create',
+  adminOnly: true,
   summary: 'Make a bearer token for MCP over HTTP; it is shown once',
   effect: 'write',
   usage: 'token create --name <name> --role reader|requester [--for <member id>]',
@@ -98,6 +99,7 @@ export const tokenCreate = defineCommand({
 
 export const tokenList = defineCommand({
   name: 'token list',
+  adminOnly: true,
   summary: 'List MCP tokens (names, roles and owners; never the tokens)',
   effect: 'read',
   usage: 'token list',
@@ -112,6 +114,7 @@ export const tokenList = defineCommand({
 
 export const tokenRevoke = defineCommand({
   name: 'token revoke',
+  adminOnly: true,
   summary: 'Revoke an MCP token; clients using it get 401 from the next request',
   effect: 'write',
   usage: 'token revoke <name>',

@@ -16,6 +16,7 @@ import { approve } from '../../src/core/commands/index.js';
 import type { ApiTokenRole } from '../../src/core/ports.js';
 import { createMcpHttpHandler } from '../../src/mcp/http.js';
 import { generateToken } from '../../src/mcp/tokens.js';
+import { DESIGN_TOOL_NAMES } from '../../src/mcp/tools.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { BOB, makeDeps } from '../helpers/deps.js';
 import { listenLocal } from '../helpers/local-http.js';
@@ -259,12 +260,13 @@ describe('MCP over Streamable HTTP: the log', () => {
 });
 
 describe('MCP over Streamable HTTP: tools by role', () => {
-  it('a requester sees every tool and acts as mcp:<token name>; its purchase waits for a human', async () => {
+  it('a requester sees every tool but sync_numbers and acts as mcp:<token name>; its purchase waits for a human', async () => {
     const client = await connect(await makeToken('claude', 'requester'));
     const names = (await client.listTools()).tools.map((t) => t.name);
-    expect(names).toEqual(
-      expect.arrayContaining(['request_purchase', 'claim_number', 'sync_numbers']),
-    );
+    expect(names).toEqual(expect.arrayContaining(['request_purchase', 'claim_number']));
+    // A token is no admin, whoever owns it: the admins' tool is not offered.
+    expect(names).not.toContain('sync_numbers');
+    expect(names).toHaveLength(DESIGN_TOOL_NAMES.length - 1);
     const requested = structured(
       await client.callTool({
         name: 'request_purchase',

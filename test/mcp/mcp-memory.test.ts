@@ -48,10 +48,16 @@ const READ_TOOLS = ['get_request', 'list_agents', 'list_numbers', 'search_number
 
 describe('tool list, schemas and annotations', () => {
   it('serves every tool DESIGN.md names, and never approve or deny', async () => {
-    const client = await connect(MCP_ALICE);
+    const client = await connect(MCP_LOCAL);
     const names = (await client.listTools()).tools.map((t) => t.name);
-    for (const name of DESIGN_TOOL_NAMES) expect(names).toContain(name);
+    expect([...names].sort()).toEqual([...DESIGN_TOOL_NAMES].sort());
     expect(names.filter((n) => /approve|deny/.test(n))).toEqual([]);
+    // A member is offered every tool but the one only admins may use.
+    const member = await connect(MCP_ALICE);
+    const offered = (await member.listTools()).tools.map((t) => t.name);
+    expect([...offered].sort()).toEqual(
+      DESIGN_TOOL_NAMES.filter((n) => n !== 'sync_numbers').sort(),
+    );
     // The table maps every DESIGN.md tool to a core command.
     expect(toolSpecs({ approvers: [] }).map((s) => s.name)).toEqual([...DESIGN_TOOL_NAMES]);
   });
@@ -265,6 +271,8 @@ describe('roles and refusals', () => {
 
   it('a requester cannot sync (admins only) and gets an error that says what to do', async () => {
     const client = await connect(MCP_ALICE);
+    // Not offered to her, and refused if called all the same.
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('sync_numbers');
     const result = await client.callTool({ name: 'sync_numbers', arguments: {} });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^FORBIDDEN: Only admins can sync/);

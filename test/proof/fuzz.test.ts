@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { commands, findCommand } from '../../src/core/commands/index.js';
 import { isCoreError } from '../../src/core/errors.js';
 import { flagNames, parseWords, tokenize } from '../../src/core/grammar.js';
+import { DESIGN_TOOL_NAMES } from '../../src/mcp/tools.js';
 import { slackCommands } from '../../src/slack/listeners.js';
 import { SANDBOX_AGENTS } from '../../src/agents/sandbox-agents.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
@@ -288,7 +289,9 @@ describe(
       try {
         const listed = await Promise.all(sessions.map((s) => s.client.listTools()));
         const toolsOf = listed.map((l) => l.tools);
-        const names = [...new Set(toolsOf.flat().map((t) => t.name))];
+        // Every tool, offered or not: one a session is not offered (sync_numbers to a member, the
+        // write tools to a reader) must still answer with a refusal the model can act on.
+        const names = [...new Set([...DESIGN_TOOL_NAMES, ...toolsOf.flat().map((t) => t.name)])];
         const propertyNames = [
           ...new Set(
             toolsOf.flat().flatMap((t) => Object.keys((t.inputSchema.properties ?? {}) as object)),

@@ -53,6 +53,7 @@ function supportsAccounts(carrier: Carrier | undefined): carrier is WithAccounts
 
 export const accounts = defineCommand({
   name: 'accounts',
+  adminOnly: true,
   summary: 'List or create carrier subaccounts (Twilio), to keep teams’ numbers and bills apart',
   effect: 'write',
   usage: 'accounts <list | create> [name] [--carrier twilio]',

@@ -200,6 +200,7 @@ async function syncCarrier(ctx: CommandContext, carrier: Carrier): Promise<SyncC
 
 export const sync = defineCommand({
   name: 'sync',
+  adminOnly: true,
   summary:
     'Import the carrier account: new numbers land in the pool, vanished ones are marked missing',
   effect: 'write',
