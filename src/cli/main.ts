@@ -165,7 +165,7 @@ function help(): string {
     'Commands:',
     ...commands.map(
       (c) =>
-        `  ${c.name.padEnd(width)}  ${c.summary}${c.effect === 'spend' ? ' [spends money]' : ''}`,
+        `  ${c.name.padEnd(width)}  ${c.summary}${c.effect === 'spend' ? ' [spends money]' : ''}${c.adminOnly ? ' [admins only]' : ''}`,
     ),
     ...OTHER_COMMANDS.map(({ name, summary }) => `  ${name.padEnd(width)}  ${summary}`),
     '',

@@ -78,6 +78,15 @@ describe('mistakes caught before anything runs', () => {
     expect(run.stderr).toBe('error: migrate does not take "now". Usage: switchboard migrate\n');
   });
 
+  it('the command list marks what spends money and what only admins may do', async () => {
+    const run = await bare(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}sync +Import the carrier account.*\[admins only\]$/m);
+    expect(run.stdout).toMatch(/^ {2}accounts +.*\[admins only\]$/m);
+    expect(run.stdout).toMatch(/^ {2}buy +.*\[spends money\]$/m);
+    expect(run.stdout).not.toMatch(/^ {2}list +.*\[admins only\]$/m);
+  });
+
   it('every command help lists its options, --json and --as included; deny shows --reason', async () => {
     const deny = await bare(['deny', '--help']);
     expect(deny.stdout).toMatch(/^Options: --reason, --json, --as <member id>$/m);

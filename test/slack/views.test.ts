@@ -129,6 +129,13 @@ describe('Slack views stay within Block Kit limits', () => {
     expect(message(helpMessage(slackCommands(), long(10_000)))).toEqual([]);
   });
 
+  it('help marks what spends money and what only admins may do', () => {
+    const text = textOf(helpMessage(slackCommands()).blocks);
+    expect(text).toMatch(/`\/number sync[^`]*`\n[^\n]*_\(admins only\)_/);
+    expect(text).toMatch(/`\/number buy [^`]*`\n[^\n]*_\(needs an approver\)_/);
+    expect(text).not.toMatch(/`\/number list [^`]*`\n[^\n]*_\(admins only\)_/);
+  });
+
   it('search results with 50 quotes, long places and skipped carriers', () => {
     const result: SearchResult = {
       criteria: { country: 'US', numberType: 'local', features: [], limit: 50 },

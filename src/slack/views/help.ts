@@ -10,7 +10,7 @@ import { context, esc, fit, section } from './blocks.js';
 export function helpMessage(commands: readonly AnyCommand[], problem?: string): Message {
   const lines = commands.map(
     (c) =>
-      `\`${SLASH_COMMAND} ${esc(c.usage)}\`\n${esc(c.summary)}${c.effect === 'spend' ? ' _(needs an approver)_' : ''}`,
+      `\`${SLASH_COMMAND} ${esc(c.usage)}\`\n${esc(c.summary)}${c.effect === 'spend' ? ' _(needs an approver)_' : ''}${c.adminOnly ? ' _(admins only)_' : ''}`,
   );
   const blocks = [
     ...(problem ? [section(`:warning: ${esc(problem)}`)] : []),
