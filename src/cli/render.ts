@@ -14,10 +14,12 @@ import type { ProvisionResult } from '../core/commands/provision.js';
 import type { DecisionResult } from '../core/commands/decide.js';
 import {
   LIST_PAGE,
+  backInPool,
   noNumbersInArea,
   nothingAfter,
   unpricedNote,
   type ListResult,
+  type UnclaimResult,
 } from '../core/commands/numbers.js';
 import { formatCount as count } from '../core/counts.js';
 import type { SyncResult } from '../core/commands/sync.js';
@@ -215,6 +217,8 @@ export const renderers: Record<string, (result: never) => string> = {
     r.alreadyYours
       ? `${r.number.e164} is already yours.`
       : `Claimed ${r.number.e164} (${place(r.number)}); it is now ${r.number.owner}'s.`,
+  unclaim: (r: UnclaimResult) =>
+    `${backInPool(r, (words) => words)}${r.number.carrier === 'sandbox' ? '\n(sandbox numbers are pretend: nothing is billed)' : ''}`,
   release: (r: { number: NumberRecord; unlinked: boolean; goneAlready?: boolean }) =>
     r.goneAlready
       ? `${r.number.e164} was no longer in the ${carrierLabel(r.number.carrier)} account, so nothing was left to release there${r.unlinked ? ' (it was unlinked from its agent first)' : ''}. It is recorded as released and kept in the history.`

@@ -159,7 +159,7 @@ export function seesEveryone(policy: Policy, actor: Actor): boolean {
 export function memberCapRefusal(count: number, cap: number): CoreError {
   return new CoreError(
     'FORBIDDEN',
-    `You hold or have asked for ${count} number${count === 1 ? '' : 's'} and the cap is ${cap} a member: release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
+    `You hold or have asked for ${count} number${count === 1 ? '' : 's'} and the cap is ${cap} a member: give one back to the pool (unclaim <number>) or release one first, or ask an admin to raise SWITCHBOARD_MEMBER_NUMBER_CAP.`,
     { details: { count, cap } },
   );
 }

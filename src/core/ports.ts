@@ -67,6 +67,15 @@ export type ClaimOutcome =
   | { status: 'member-cap'; count: number; cap: number }
   | { status: 'not-found' };
 
+/**
+ * An unclaim's one compare-and-set (migration 023): `unclaimed` when the number was the expected
+ * owner's, assigned and linked to no agent; otherwise why not, as the number is now.
+ */
+export type UnclaimOutcome =
+  | { status: 'unclaimed' | 'released' | 'in-pool' | 'missing' | 'linked'; number: NumberRecord }
+  | { status: 'held'; owner: string; number: NumberRecord }
+  | { status: 'not-found' };
+
 export type ReleaseOutcome =
   | { status: 'released' | 'already-released' | 'linked'; number: NumberRecord }
   | { status: 'not-found' };
@@ -226,6 +235,11 @@ export interface Store {
   listRequests(filter: RequestFilter): Promise<PurchaseRequest[]>;
 
   claimNumber(e164: string, member: string, memberCap: number | null): Promise<ClaimOutcome>;
+  /**
+   * Gives a number back to the pool (assigned -> available, owner -> null) if `owner` still holds
+   * it and it is linked to no voice agent; it stays in the carrier account.
+   */
+  unclaimNumber(numberId: number, owner: string, now: Date): Promise<UnclaimOutcome>;
   releaseNumber(numberId: number, now: Date): Promise<ReleaseOutcome>;
   linkNumber(
     numberId: number,

@@ -1,5 +1,6 @@
 /**
- * The MCP tools, derived from the core command descriptors: one row per tool DESIGN.md names.
+ * The MCP tools, derived from the core command descriptors: one row per tool DESIGN.md names,
+ * and unclaim_number (EXTRA_TOOL_NAMES).
  * A row adds what only MCP needs: the snake_case name, a description that says when to use the
  * tool and what it costs, annotations that tell the truth, an output schema and the mapping from
  * the command's result to that output (compact, JSON-safe, and the same in `structuredContent`
@@ -7,7 +8,7 @@
  * tools: AI assistants may request spending, a human decides.
  */
 import { z } from 'zod';
-import type { ListResult } from '../core/commands/numbers.js';
+import type { ListResult, UnclaimResult } from '../core/commands/numbers.js';
 import { emptySearchHint, poolSentence, type SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import { approversOf, type BuyResult } from '../core/commands/buy.js';
@@ -548,6 +549,45 @@ function makeTools(ctx: ViewContext): ToolSpec[] {
       },
     },
     {
+      name: 'unclaim_number',
+      command: 'unclaim',
+      title: 'Give a number back to the team pool',
+      guidance:
+        "Use it when the user no longer needs a number they hold (claimed by mistake, say) but the team should keep it: it goes back to the pool at once, stays in the carrier account and keeps its monthly cost, and anyone may claim it with claim_number. Nothing is bought or released, and no approval is needed. Members give back their own numbers (through a token: its owner's); admins anyone's. Refused while the number is linked to a voice agent: unlink_number first. To stop paying for a number, an admin releases it instead (release_number). Calling it again changes nothing: the number is already in the pool.",
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+      output: z.object({
+        number: NumberOut.describe('The number, now in the pool: status available, owner null'),
+        previousOwner: z.string().describe('The member who held it until now'),
+        wasYours: z
+          .boolean()
+          .describe(
+            "False when an admin took back another member's number; through a token, yours means the token owner's",
+          ),
+      }),
+      view(raw) {
+        const r = raw as UnclaimResult;
+        return {
+          number: numberView(r.number),
+          previousOwner: r.previousOwner,
+          wasYours: r.wasYours,
+        };
+      },
+      text(raw) {
+        const v = raw as { number: NumberOut; previousOwner: string; wasYours: boolean };
+        const from = v.wasYours ? '' : ` (taken back from ${v.previousOwner})`;
+        const cost =
+          v.number.monthlyCost === null
+            ? 'It stays in the carrier account and still costs what the carrier charges for it'
+            : `It stays in the carrier account and still costs ${formatMoney(v.number.monthlyCost, v.number.currency)}/mo`;
+        return `${v.number.number} is back in the team pool${from}: anyone can claim it with claim_number. ${cost}; to stop that, an admin releases it (release_number).`;
+      },
+    },
+    {
       name: 'release_number',
       command: 'release',
       title: 'Release a number for good',
@@ -829,3 +869,9 @@ export const DESIGN_TOOL_NAMES = [
   'sync_numbers',
   'provision_number',
 ] as const;
+
+/**
+ * Tools served beyond DESIGN.md's list (which stays as DESIGN.md has it): `unclaim_number` gives a
+ * number back to the team pool. Tests check the table is exactly both lists.
+ */
+export const EXTRA_TOOL_NAMES = ['unclaim_number'] as const;

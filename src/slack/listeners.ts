@@ -12,7 +12,7 @@ import { auditRefusal, describeZodError, runCommand } from '../core/command.js';
 import { commands, findCommand } from '../core/commands/index.js';
 import type { BuyResult } from '../core/commands/buy.js';
 import type { DecisionResult } from '../core/commands/decide.js';
-import type { ListResult } from '../core/commands/numbers.js';
+import type { ListResult, UnclaimResult } from '../core/commands/numbers.js';
 import type { SearchResult } from '../core/commands/search.js';
 import type { SyncResult } from '../core/commands/sync.js';
 import { CoreError, asCoreError } from '../core/errors.js';
@@ -28,7 +28,13 @@ import type { Message } from './views/blocks.js';
 import { clip, esc, unesc } from './views/blocks.js';
 import { helpMessage } from './views/help.js';
 import { HOME_NUMBERS, homeView } from './views/home.js';
-import { listMessage, releaseConfirmMessage, requestsMessage, textMessage } from './views/lists.js';
+import {
+  listMessage,
+  releaseConfirmMessage,
+  requestsMessage,
+  textMessage,
+  unclaimedMessage,
+} from './views/lists.js';
 import { denyModal, denyModalMetadata, requestedMessage } from './views/request.js';
 import { searchMessage } from './views/search.js';
 
@@ -294,6 +300,9 @@ export function registerListeners(bolt: BoltApp, ctx: SlackContext): void {
         }
         case 'list':
           await reply(listMessage(await run<ListResult>(command, actor, input)));
+          return;
+        case 'unclaim':
+          await reply(unclaimedMessage(await run<UnclaimResult>(command, actor, input)));
           return;
         case 'requests': {
           const result = await run<{ scope: string; requests: [] }>(command, actor, input);

@@ -15,6 +15,7 @@ export const SLACK_VERBS = [
   'search',
   'buy',
   'claim',
+  'unclaim',
   'release',
   'link',
   'unlink',
@@ -27,7 +28,7 @@ export const SLACK_VERBS = [
 ] as const;
 
 export const SLASH_USAGE_HINT =
-  'help | search 415 | buy 415 | claim +1… | release +1… | link +1… retell:agent_… | unlink +1… | list [mine|pool|all] | requests | sync | provision <business phone> [agent]';
+  'help | search 415 | buy 415 | claim +1… | unclaim +1… | release +1… | link +1… retell:agent_… | unlink +1… | list [mine|pool|all] | requests | sync | provision <business phone> [agent]';
 
 export const SLASH_DESCRIPTION = 'Phone numbers for AI voice agents: search, request, claim, link';
 

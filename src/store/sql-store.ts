@@ -32,6 +32,7 @@ import type {
   SyncBatchCounts,
   SyncBeginOutcome,
   SyncRow,
+  UnclaimOutcome,
   UnlinkOutcome,
 } from '../core/ports.js';
 import type {
@@ -416,6 +417,16 @@ export class SqlStore implements Store {
     return mapOutcome(
       await this.call('claim_number', ['text', 'text', 'int'], [e164, member, memberCap]),
     ) as unknown as ClaimOutcome;
+  }
+
+  async unclaimNumber(numberId: number, owner: string, now: Date): Promise<UnclaimOutcome> {
+    return mapOutcome(
+      await this.call(
+        'unclaim_number',
+        ['bigint', 'text', 'timestamptz'],
+        [numberId, owner, iso(now)],
+      ),
+    ) as unknown as UnclaimOutcome;
   }
 
   async releaseNumber(numberId: number, now: Date): Promise<ReleaseOutcome> {

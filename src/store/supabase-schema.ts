@@ -136,6 +136,8 @@ export interface SwitchboardDatabase {
       >;
       expire_requests: Fn<{ p_now: Ts }, Json>;
       claim_number: Fn<{ p_e164: string; p_member: string; p_member_cap: number | null }, Json>;
+      // Migration 023
+      unclaim_number: Fn<{ p_number_id: number; p_owner: string; p_now: Ts }, Json>;
       release_number: Fn<{ p_number_id: number; p_now: Ts }, Json>;
       link_number: Fn<
         {

@@ -40,6 +40,7 @@ import type {
   SyncBatchCounts,
   SyncBeginOutcome,
   SyncRow,
+  UnclaimOutcome,
   UnlinkOutcome,
 } from '../core/ports.js';
 import type {
@@ -400,6 +401,15 @@ export class SupabaseStore implements Store {
       p_member_cap: memberCap,
     });
     return mapOutcome(outcome) as unknown as ClaimOutcome;
+  }
+
+  async unclaimNumber(numberId: number, owner: string, now: Date): Promise<UnclaimOutcome> {
+    const outcome = await this.outcome('unclaim_number', {
+      p_number_id: numberId,
+      p_owner: owner,
+      p_now: iso(now),
+    });
+    return mapOutcome(outcome) as unknown as UnclaimOutcome;
   }
 
   async releaseNumber(numberId: number, now: Date): Promise<ReleaseOutcome> {

@@ -65,6 +65,7 @@ describe('switchboard CLI', () => {
       'deny',
       'requests',
       'claim',
+      'unclaim',
       'release',
       'link',
       'unlink',

@@ -1,8 +1,8 @@
 /**
  * Lines of the CLI's answers that must not mislead: an empty list of one's own requests, the
  * totals under a list that is not the whole team's, a number moved between agents, a sync that
- * found nothing new, an agent list that came back empty, a request nobody decided in time, and one
- * nobody can approve.
+ * found nothing new, an agent list that came back empty, a request nobody decided in time, one
+ * nobody can approve, and a number given back to the pool (and every refusal to give one back).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -240,5 +240,102 @@ describe('answers that read right', () => {
       `; nobody can approve it yet.\nAn admin adds an approver to SWITCHBOARD_APPROVERS; then the approver runs: switchboard approve ${id}\n`,
     );
     expect(run.stdout).not.toMatch(/^An approver runs/m);
+  });
+
+  it('unclaim: one line that says the number is in the pool, who may take it and what it still costs', async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    const sandboxNote = '(sandbox numbers are pretend: nothing is billed)\n';
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    const own = await runCli(app, ['unclaim', '+14155550142', '--as', 'U01CAROL']);
+    expect(own).toEqual({
+      code: 0,
+      stdout:
+        '+14155550142 is back in the team pool: anyone can claim it (claim +14155550142). It still costs $1.00/mo; an admin can release it to stop that (release +14155550142).\n' +
+        sandboxNote,
+      stderr: '',
+    });
+    const pool = await runCli(app, ['list', 'pool']);
+    expect(pool.stdout).toMatch(/^\+14155550142 .*\(pool\)\s+available/m);
+    expect(pool.stdout).toMatch(/^total\s+5\s+\$6\.65$/m);
+
+    // An admin taking back a member's number says whose it was; --json is one document.
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    const taken = await runCli(app, ['unclaim', '+14155550142', '--as', 'U01ADMIN']);
+    expect(taken.stdout).toBe(
+      '+14155550142 is back in the team pool (taken back from U01CAROL): anyone can claim it (claim +14155550142). It still costs $1.00/mo; an admin can release it to stop that (release +14155550142).\n' +
+        sandboxNote,
+    );
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    const json = await runCli(app, ['unclaim', '+14155550142', '--as', 'U01CAROL', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      command: 'unclaim',
+      result: {
+        number: { e164: '+14155550142', status: 'available', owner: null, monthlyCost: 1 },
+        previousOwner: 'U01CAROL',
+        wasYours: true,
+      },
+    });
+
+    // A number with no price on record (a Telnyx sync) says so, rather than $0.00.
+    const store = app.deps.store;
+    await store.syncBegin('S-UNPRICED', 'sandbox', 'U01ADMIN', new Date());
+    await store.syncBatch('S-UNPRICED', 'sandbox', [
+      syncRow('+16505550001', { monthlyCost: null, upfrontCost: null }),
+    ]);
+    expect((await runCli(app, ['claim', '+16505550001', '--as', 'U01CAROL'])).code).toBe(0);
+    expect((await runCli(app, ['unclaim', '+16505550001', '--as', 'U01CAROL'])).stdout).toContain(
+      'It stays in the carrier account, so it still costs what the carrier charges for it; an admin can release it to stop that (release +16505550001).',
+    );
+  });
+
+  it("unclaim refusals: exit 3 for someone else's number, 4 when linked, in the pool or unknown, 2 for bad input", async () => {
+    expect((await runCli(app, ['sync'])).code).toBe(0);
+    expect((await runCli(app, ['claim', '+14155550142', '--as', 'U01CAROL'])).code).toBe(0);
+    const cases: Array<[string[], number, string]> = [
+      [
+        ['unclaim', '+14155550142', '--as', 'U01ALICE'],
+        3,
+        'error: +14155550142 belongs to U01CAROL: only they or an admin can unclaim it.\n',
+      ],
+      [
+        ['unclaim', '+12125550117', '--as', 'U01ALICE'],
+        4,
+        'error: +12125550117 is already in the team pool: nobody holds it, so there is nothing to give back. To take it: claim +12125550117\n',
+      ],
+      [
+        ['unclaim', '+19995550000', '--as', 'U01ALICE'],
+        4,
+        'error: +19995550000 is not one of our numbers, so there is nothing to give back. See yours with: list mine\n',
+      ],
+      [
+        ['unclaim', '--as', 'U01ALICE'],
+        2,
+        'error: unclaim needs the number to give back to the pool, e.g. unclaim +14155550142. Usage: unclaim <+E.164>\n',
+      ],
+    ];
+    for (const [argv, code, stderr] of cases)
+      expect(await runCli(app, argv), argv.join(' ')).toEqual({ code, stdout: '', stderr });
+    expect(
+      (
+        await runCli(app, [
+          'link',
+          '+14155550142',
+          'retell:agent_sandbox_support',
+          '--as',
+          'U01CAROL',
+        ])
+      ).code,
+    ).toBe(0);
+    expect(await runCli(app, ['unclaim', '+14155550142', '--as', 'U01CAROL'])).toEqual({
+      code: 4,
+      stdout: '',
+      stderr:
+        'error: +14155550142 is linked to retell:agent_sandbox_support, so its calls would still reach that agent. Unlink it first (unlink +14155550142), then unclaim it.\n',
+    });
+    const refusal = await runCli(app, ['unclaim', '+14155550142', '--as', 'U01CAROL', '--json']);
+    expect(refusal.code).toBe(4);
+    expect(JSON.parse(refusal.stdout)).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
   });
 });

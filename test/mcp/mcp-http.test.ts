@@ -16,7 +16,7 @@ import { approve } from '../../src/core/commands/index.js';
 import type { ApiTokenRole } from '../../src/core/ports.js';
 import { createMcpHttpHandler } from '../../src/mcp/http.js';
 import { generateToken } from '../../src/mcp/tokens.js';
-import { DESIGN_TOOL_NAMES } from '../../src/mcp/tools.js';
+import { DESIGN_TOOL_NAMES, EXTRA_TOOL_NAMES } from '../../src/mcp/tools.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { BOB, makeDeps } from '../helpers/deps.js';
 import { listenLocal } from '../helpers/local-http.js';
@@ -263,10 +263,12 @@ describe('MCP over Streamable HTTP: tools by role', () => {
   it('a requester sees every tool but sync_numbers and acts as mcp:<token name>; its purchase waits for a human', async () => {
     const client = await connect(await makeToken('claude', 'requester'));
     const names = (await client.listTools()).tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['request_purchase', 'claim_number']));
+    expect(names).toEqual(
+      expect.arrayContaining(['request_purchase', 'claim_number', 'unclaim_number']),
+    );
     // A token is no admin, whoever owns it: the admins' tool is not offered.
     expect(names).not.toContain('sync_numbers');
-    expect(names).toHaveLength(DESIGN_TOOL_NAMES.length - 1);
+    expect(names).toHaveLength(DESIGN_TOOL_NAMES.length + EXTRA_TOOL_NAMES.length - 1);
     const requested = structured(
       await client.callTool({
         name: 'request_purchase',
@@ -298,7 +300,13 @@ describe('MCP over Streamable HTTP: tools by role', () => {
       'list_numbers',
       'search_numbers',
     ]);
-    for (const name of ['request_purchase', 'claim_number', 'release_number', 'link_number']) {
+    for (const name of [
+      'request_purchase',
+      'claim_number',
+      'unclaim_number',
+      'release_number',
+      'link_number',
+    ]) {
       const result = await client.callTool({
         name,
         arguments: { target: '415', number: '+14155550100' },

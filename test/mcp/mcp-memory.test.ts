@@ -12,7 +12,7 @@ import { runCommand } from '../../src/core/command.js';
 import { approve } from '../../src/core/commands/index.js';
 import type { Carrier, OwnedNumber } from '../../src/core/ports.js';
 import { servedTools } from '../../src/mcp/server.js';
-import { DESIGN_TOOL_NAMES, toolSpecs } from '../../src/mcp/tools.js';
+import { DESIGN_TOOL_NAMES, EXTRA_TOOL_NAMES, toolSpecs } from '../../src/mcp/tools.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { BOB, makeDeps } from '../helpers/deps.js';
 import type { TestDeps } from '../helpers/deps.js';
@@ -45,21 +45,29 @@ type Structured = Record<string, unknown>;
 const structured = (result: unknown) => (result as CallToolResult).structuredContent as Structured;
 
 const READ_TOOLS = ['get_request', 'list_agents', 'list_numbers', 'search_numbers'];
+/** What is served: every tool DESIGN.md names, and unclaim_number besides (not in DESIGN.md). */
+const SERVED = [...DESIGN_TOOL_NAMES, ...EXTRA_TOOL_NAMES];
 
 describe('tool list, schemas and annotations', () => {
-  it('serves every tool DESIGN.md names, and never approve or deny', async () => {
+  it('serves every tool DESIGN.md names, and unclaim_number besides; never approve or deny', async () => {
+    expect(EXTRA_TOOL_NAMES).toEqual(['unclaim_number']);
+    expect(DESIGN_TOOL_NAMES).not.toContain('unclaim_number');
     const client = await connect(MCP_LOCAL);
     const names = (await client.listTools()).tools.map((t) => t.name);
-    expect([...names].sort()).toEqual([...DESIGN_TOOL_NAMES].sort());
+    expect([...names].sort()).toEqual([...SERVED].sort());
     expect(names.filter((n) => /approve|deny/.test(n))).toEqual([]);
     // A member is offered every tool but the one only admins may use.
     const member = await connect(MCP_ALICE);
     const offered = (await member.listTools()).tools.map((t) => t.name);
-    expect([...offered].sort()).toEqual(
-      DESIGN_TOOL_NAMES.filter((n) => n !== 'sync_numbers').sort(),
+    expect([...offered].sort()).toEqual(SERVED.filter((n) => n !== 'sync_numbers').sort());
+    // The table maps every tool to a core command: DESIGN.md's in its order, unclaim_number
+    // beside claim_number.
+    const table = toolSpecs({ approvers: [] }).map((s) => s.name);
+    expect(table.filter((n) => n !== 'unclaim_number')).toEqual([...DESIGN_TOOL_NAMES]);
+    expect(table.indexOf('unclaim_number')).toBe(table.indexOf('claim_number') + 1);
+    expect(toolSpecs({ approvers: [] }).find((s) => s.name === 'unclaim_number')?.command).toBe(
+      'unclaim',
     );
-    // The table maps every DESIGN.md tool to a core command.
-    expect(toolSpecs({ approvers: [] }).map((s) => s.name)).toEqual([...DESIGN_TOOL_NAMES]);
   });
 
   it('describes every input field for a model and declares an object output schema', async () => {
@@ -108,6 +116,15 @@ describe('tool list, schemas and annotations', () => {
       idempotentHint: true,
       openWorldHint: false,
     });
+    // Back to the pool: nothing bought or released, nothing outside Switchboard asked; a second
+    // call changes nothing more.
+    expect(a('unclaim_number')).toEqual({
+      title: 'Give a number back to the team pool',
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: false,
+    });
     expect(a('list_numbers')).toMatchObject({ openWorldHint: false });
     for (const tool of byName.values()) {
       const command = servedTools(deps).find((t) => t.spec.name === tool.name)?.command;
@@ -123,7 +140,7 @@ describe('tool list, schemas and annotations', () => {
 });
 
 describe('every tool, called', () => {
-  it('sync, search, request, follow, claim, link, unlink, list, agents, release', async () => {
+  it('sync, search, request, follow, claim, unclaim, link, unlink, list, agents, release', async () => {
     const local = await connect(MCP_LOCAL);
     const synced = await local.callTool({ name: 'sync_numbers', arguments: {} });
     expect(synced.isError, textOf(synced)).toBeFalsy();
@@ -177,6 +194,25 @@ describe('every tool, called', () => {
     const again = await client.callTool({ name: 'claim_number', arguments: { number: target } });
     expect(structured(again)).toMatchObject({ alreadyYours: true });
 
+    // Given back to the pool, then claimed again.
+    const given = await client.callTool({ name: 'unclaim_number', arguments: { number: target } });
+    expect(given.isError, textOf(given)).toBeFalsy();
+    expect(structured(given)).toEqual({
+      number: expect.objectContaining({ number: target, owner: null, status: 'available' }),
+      previousOwner: 'U01ALICE',
+      wasYours: true,
+    });
+    const cost = `$${(structured(given).number as { monthlyCost: number }).monthlyCost.toFixed(2)}`;
+    expect(textOf(given)).toBe(
+      `${target} is back in the team pool: anyone can claim it with claim_number. It stays in the carrier account and still costs ${cost}/mo; to stop that, an admin releases it (release_number).`,
+    );
+    const twice = await client.callTool({ name: 'unclaim_number', arguments: { number: target } });
+    expect(twice.isError).toBe(true);
+    expect(textOf(twice)).toMatch(/^CONFLICT: .* is already in the team pool/);
+    expect(
+      structured(await client.callTool({ name: 'claim_number', arguments: { number: target } })),
+    ).toMatchObject({ alreadyYours: false, number: { owner: 'U01ALICE' } });
+
     const agents = await client.callTool({ name: 'list_agents', arguments: {} });
     const agent = (structured(agents).agents as Array<{ agent: string }>)[0]!.agent;
     const linked = await client.callTool({
@@ -228,6 +264,7 @@ describe('every tool, called', () => {
         'buy',
         'claim',
         'claim',
+        'claim',
         'link',
         'link',
         'list',
@@ -235,6 +272,8 @@ describe('every tool, called', () => {
         'release',
         'request',
         'search',
+        'unclaim',
+        'unclaim',
         'unlink',
       ].sort(),
     );
@@ -249,6 +288,7 @@ describe('roles and refusals', () => {
     for (const name of [
       'request_purchase',
       'claim_number',
+      'unclaim_number',
       'release_number',
       'link_number',
       'unlink_number',
@@ -263,7 +303,7 @@ describe('roles and refusals', () => {
       expect(textOf(result)).toMatch(/--role requester/);
     }
     const events = await store.listAudit({ actor: 'mcp:dashboard', limit: 20 });
-    expect(events).toHaveLength(6);
+    expect(events).toHaveLength(7);
     expect(events.every((e) => e.outcome === 'refused' && e.errorCode === 'FORBIDDEN')).toBe(true);
     expect(deps.sandbox.state().owned).toBeDefined();
     expect(await store.listRequests({})).toEqual([]);

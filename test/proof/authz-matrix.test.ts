@@ -160,8 +160,9 @@ describe('authorisation matrix: roles × commands × surfaces', () => {
 /**
  * The built `switchboard mcp --as <member id>` over real stdio pipes, one process per role on one
  * embedded data folder with the policy from the environment: the same cells as the in-memory
- * column for every command whose fixture needs no other member's number ("release other" and
- * "link other" are left to the in-memory column, which runs them on the shared store). "Release
+ * column for every command whose fixture needs no other member's number ("release other", "link
+ * other" and "unclaim other" are left to the in-memory column, which runs them on the shared
+ * store). "Release
  * own via token" runs here too, on a token and a number seeded in the children's data folder.
  */
 describe('authorisation matrix: MCP over real stdio (built bin)', () => {
@@ -178,7 +179,8 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
       SWITCHBOARD_ADMINS: 'U01ADMIN',
       LOG_LEVEL: 'warn',
     };
-    // In order: a claimed number is then linked, unlinked and released by its holder.
+    // In order: a claimed number is given back to the pool and claimed again, then linked,
+    // unlinked and released by its holder.
     const sequence: Command[] = [
       'search',
       'buy',
@@ -187,6 +189,8 @@ describe('authorisation matrix: MCP over real stdio (built bin)', () => {
       'approve own via token',
       'deny',
       'withdraw own',
+      'claim',
+      'unclaim own',
       'claim',
       'link own',
       'unlink own',

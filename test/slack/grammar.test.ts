@@ -1,5 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Slack payloads are loosely typed JSON in assertions */
-/** The rest of the grammar through signed requests: claim, release with a confirm, list, sync, App Home. */
+/**
+ * The rest of the grammar through signed requests: claim, unclaim, release with a confirm, list,
+ * sync, App Home.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkView } from '../../src/slack/views/limits.js';
 import { actionBody, eventually, postSigned, slashBody, textOf } from './fake-slack.js';
@@ -97,6 +100,55 @@ describe('/number grammar', () => {
     expect(done.body.replace_original).toBe(true);
     expect(textOf(done.body.blocks)).toContain(`Released ${e164}`);
     expect((await h.deps.store.getNumber(e164))?.status).toBe('released');
+  });
+
+  it('unclaim gives a number back to the pool; anyone else is refused, and a linked one names the unlink', async () => {
+    const e164 = '+14155550142';
+    const claimed = await say('U01CAROL', `claim ${e164}`, 'claim-to-unclaim');
+    expect(textOf(claimed.body.blocks)).toContain(`Claimed ${e164}`);
+
+    const other = await say('U01ALICE', `unclaim ${e164}`, 'unclaim-alice');
+    expect(textOf(other.body.blocks)).toContain(
+      `:lock: ${e164} belongs to U01CAROL: only they or an admin can unclaim it.`,
+    );
+    await say('U01CAROL', `link ${e164} retell:agent_sandbox_support`, 'link-to-unclaim');
+    const linked = await say('U01CAROL', `unclaim ${e164}`, 'unclaim-linked');
+    expect(textOf(linked.body.blocks)).toContain(
+      `:warning: ${e164} is linked to retell:agent_sandbox_support, so its calls would still reach that agent. Unlink it first (unlink ${e164}), then unclaim it.`,
+    );
+    expect(await h.deps.store.getNumber(e164)).toMatchObject({ owner: 'U01CAROL' });
+    await say('U01CAROL', `unlink ${e164}`, 'unlink-to-unclaim');
+
+    const given = await say('U01CAROL', `unclaim ${e164}`, 'unclaim');
+    expect(given.body.response_type).toBe('ephemeral');
+    const text = textOf(given.body.blocks);
+    expect(text).toContain(
+      `${e164} is back in the team pool: anyone can claim it (\`/number claim ${e164}\`). It still costs $1.00/mo; an admin can release it to stop that (\`/number release ${e164}\`).`,
+    );
+    expect(text).toContain('Sandbox carrier');
+    expect(await h.deps.store.getNumber(e164)).toMatchObject({
+      status: 'available',
+      owner: null,
+    });
+    const again = await say('U01CAROL', `unclaim ${e164}`, 'unclaim-again');
+    expect(textOf(again.body.blocks)).toContain(`${e164} is already in the team pool`);
+
+    // An admin takes a member's number back, and the answer names whose it was.
+    await say('U01CAROL', `claim ${e164}`, 'claim-again');
+    const taken = await say('U01ADMIN', `unclaim ${e164}`, 'unclaim-admin');
+    expect(textOf(taken.body.blocks)).toContain(
+      `${e164} is back in the team pool (taken back from <@U01CAROL>)`,
+    );
+    const events = await h.deps.store.listAudit({ target: e164, limit: 20 });
+    expect(
+      events.filter((e) => e.command === 'unclaim').map((e) => [e.actor, e.outcome, e.surface]),
+    ).toEqual([
+      ['U01ADMIN', 'ok', 'slack'],
+      ['U01CAROL', 'refused', 'slack'],
+      ['U01CAROL', 'ok', 'slack'],
+      ['U01CAROL', 'refused', 'slack'],
+      ['U01ALICE', 'refused', 'slack'],
+    ]);
   });
 
   it('list 415 is the default scope in area code 415; the scope after it is refused, saying where it goes', async () => {

@@ -61,6 +61,7 @@ describe('Slack request verification (Bolt HTTPReceiver in serve)', () => {
       'search',
       'buy',
       'claim',
+      'unclaim',
       'release',
       'link',
       'unlink',

@@ -1,7 +1,7 @@
 /**
  * `list` totals come from a summary the numbers table's triggers keep (migration 012), not from
  * reading every number. Whatever happens to the numbers (syncs that add, change, mark missing and
- * bring back; claims, releases, links), the totals must stay equal to what the numbers themselves
+ * bring back; claims, unclaims, releases, links), the totals must stay equal to what the numbers themselves
  * add up to, for every scope, on every store; and the summary must stay small.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ for (const { name, make, skip } of STORES) {
       await store.syncFinish(runId, new Date());
     }
 
-    it('stay equal to the numbers through syncs, claims, releases and links', async () => {
+    it('stay equal to the numbers through syncs, claims, unclaims, releases and links', async () => {
       const next = random(20261121);
       // 600 numbers, two currencies, costs in tenths of a cent.
       await sync(
@@ -98,12 +98,17 @@ for (const { name, make, skip } of STORES) {
       );
       await check('after the first sync');
 
+      let unclaimed = 0;
       for (let op = 0; op < 400; op++) {
         const i = Math.floor(next() * 600);
         const roll = next();
         const number = await store.getNumber(e164(i));
         if (roll < 0.5) {
           await store.claimNumber(e164(i), MEMBERS[op % MEMBERS.length]!, null);
+        } else if (roll < 0.58 && number?.owner && number.status !== 'released') {
+          // Back to the pool (migration 023): the owner's count and cost move to the pool's.
+          const outcome = await store.unclaimNumber(number.id, number.owner, new Date());
+          if (outcome.status === 'unclaimed') unclaimed++;
         } else if (roll < 0.65 && number && number.status !== 'released') {
           await store.releaseNumber(number.id, new Date());
         } else if (roll < 0.85 && number && number.status === 'assigned') {
@@ -113,6 +118,7 @@ for (const { name, make, skip } of STORES) {
         }
         if (op % 50 === 49) await check(`after operation ${op + 1}`);
       }
+      expect(unclaimed).toBeGreaterThan(0);
 
       // A sync that no longer lists a third of the numbers (missing), changes costs and brings a
       // released number's e164 back as a new record.

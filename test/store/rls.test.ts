@@ -302,6 +302,7 @@ for (const { name, make, skip } of STORES) {
       const calls = [
         `select switchboard.decide_request('R-CAROL-PENDING', 'U01BOB', true, null, now())`,
         `select switchboard.claim_number('+12125550100', 'U01ALICE', null)`,
+        `select switchboard.unclaim_number(1, 'U01ALICE', now())`,
         `select switchboard.set_member_roles('U01ALICE', array['admin'])`,
         `select switchboard.link_auth_user('U01BOB', '${ALICE}')`,
         `select switchboard.try_lease('job:expire', 'intruder', 60000)`,

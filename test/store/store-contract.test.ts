@@ -195,6 +195,52 @@ for (const { name, make, skip } of STORES) {
       expect((await store.claimNumber('+19995550000', 'U01CAROL', null)).status).toBe('not-found');
     });
 
+    it('gives a number back to the pool only from the owner checked, never while linked, missing or released', async () => {
+      await syncAll(
+        store,
+        'S-1',
+        ['+14155550142', '+14155550143', '+14155550144'].map((e) => syncRow(e)),
+      );
+      const [a, b, c] = await Promise.all(
+        ['+14155550142', '+14155550143', '+14155550144'].map(async (e164) => {
+          expect((await store.claimNumber(e164, 'U01ALICE', null)).status).toBe('claimed');
+          return (await store.getNumber(e164))!;
+        }),
+      );
+      // Someone else's now: nothing changes.
+      expect(await store.unclaimNumber(a!.id, 'U01CAROL', NOW)).toMatchObject({
+        status: 'held',
+        owner: 'U01ALICE',
+        number: { status: 'assigned', owner: 'U01ALICE' },
+      });
+      expect(await store.unclaimNumber(a!.id, 'U01ALICE', NOW)).toMatchObject({
+        status: 'unclaimed',
+        number: { e164: '+14155550142', status: 'available', owner: null },
+      });
+      expect((await store.unclaimNumber(a!.id, 'U01ALICE', NOW)).status).toBe('in-pool');
+      expect((await store.listNumbers({ scope: 'pool' })).map((n) => n.e164)).toEqual([
+        '+14155550142',
+      ]);
+      expect((await store.claimNumber('+14155550142', 'U01CAROL', null)).status).toBe('claimed');
+
+      await store.linkNumber(b!.id, 'retell', 'agent_1', 'ref-1', NOW);
+      expect(await store.unclaimNumber(b!.id, 'U01ALICE', NOW)).toMatchObject({
+        status: 'linked',
+        number: { status: 'assigned', owner: 'U01ALICE' },
+      });
+      await store.unlinkNumber(b!.id, NOW);
+      await store.releaseNumber(b!.id, NOW);
+      expect((await store.unclaimNumber(b!.id, 'U01ALICE', NOW)).status).toBe('released');
+
+      // The next sync no longer lists c.
+      await syncAll(store, 'S-2', [syncRow('+14155550142')]);
+      expect(await store.unclaimNumber(c!.id, 'U01ALICE', NOW)).toMatchObject({
+        status: 'missing',
+        number: { status: 'missing', owner: 'U01ALICE' },
+      });
+      expect((await store.unclaimNumber(987_654_321, 'U01ALICE', NOW)).status).toBe('not-found');
+    });
+
     it('refuses to release a linked number, releases an unlinked one, and keeps it as history', async () => {
       await syncAll(store, 'S-1', [syncRow('+14155550142')]);
       const number = (await store.getNumber('+14155550142'))!;

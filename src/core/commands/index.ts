@@ -4,7 +4,7 @@ import { agents } from './agents.js';
 import { audit } from './audit.js';
 import { buy } from './buy.js';
 import { approve, deny, getRequest, requests } from './decide.js';
-import { claim, link, list, release, show, unlink } from './numbers.js';
+import { claim, link, list, release, show, unclaim, unlink } from './numbers.js';
 import { provision } from './provision.js';
 import { search } from './search.js';
 import { sync } from './sync.js';
@@ -26,6 +26,7 @@ export {
   search,
   show,
   sync,
+  unclaim,
   unlink,
 };
 
@@ -38,6 +39,7 @@ export const commands: readonly AnyCommand[] = [
   approve,
   deny,
   claim,
+  unclaim,
   release,
   link,
   unlink,

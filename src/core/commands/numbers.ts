@@ -84,6 +84,113 @@ export const claim = defineCommand({
   },
 });
 
+/** What `unclaim` gives back: the number, now in the pool, and whose it was. */
+export interface UnclaimResult {
+  number: NumberRecord;
+  /** The member who held it until now. */
+  previousOwner: string;
+  /** False when an admin took back another member's number. */
+  wasYours: boolean;
+}
+
+export const unclaim = defineCommand({
+  name: 'unclaim',
+  summary:
+    'Give a number back to the team pool: it stays in the carrier account and keeps its cost; anyone may claim it',
+  effect: 'write',
+  usage: 'unclaim <+E.164>',
+  examples: ['unclaim +14155550142'],
+  args: [{ name: 'number', required: true, says: 'the number to give back to the pool' }],
+  input: z.object({ number: PhoneNumberArg }),
+  async run(ctx, input): Promise<UnclaimResult> {
+    const { deps, actor } = ctx;
+    const e164 = toE164(input.number);
+    ctx.note({ target: e164 });
+    // Our records only: a number the carrier account owns that we never recorded is nobody's.
+    const number = await deps.store.getNumber(e164);
+    if (!number) {
+      throw new CoreError(
+        'NOT_FOUND',
+        `${e164} is not one of our numbers, so there is nothing to give back. See yours with: list mine`,
+      );
+    }
+    if (number.status === 'released') throw releasedRefusal(number);
+    if (number.owner === null) throw inPoolRefusal(e164);
+    // Members give back their own (through a token: its owner's); admins anyone's.
+    assertMayManage(deps.policy, actor, number, 'unclaim');
+    const outcome = await deps.store.unclaimNumber(number.id, number.owner, deps.clock.now());
+    switch (outcome.status) {
+      case 'unclaimed':
+        ctx.note({
+          monthlyCost: outcome.number.monthlyCost,
+          currency: outcome.number.currency,
+          detail: { previousOwner: number.owner },
+        });
+        return {
+          number: outcome.number,
+          previousOwner: number.owner,
+          wasYours: number.owner === memberOf(actor),
+        };
+      case 'released':
+        throw releasedRefusal(outcome.number);
+      case 'in-pool':
+        throw inPoolRefusal(e164);
+      case 'held':
+        throw new CoreError(
+          'CONFLICT',
+          `${e164} changed hands meanwhile: it is now ${outcome.owner}'s, so it was not given back. Check it with: show ${e164}`,
+        );
+      case 'missing':
+        throw new CoreError(
+          'CONFLICT',
+          `${e164} is missing from the carrier account since the last sync, so it cannot go back to the pool. An admin can check it; if it is gone for good, release it: release ${e164}`,
+        );
+      case 'linked': {
+        const agent = outcome.number.agent;
+        throw new CoreError(
+          'CONFLICT',
+          `${e164} is linked to ${agent ? `${agent.platform}:${agent.agentId}` : 'a voice agent'}, so its calls would still reach that agent. Unlink it first (unlink ${e164}), then unclaim it.`,
+        );
+      }
+      case 'not-found':
+        throw new CoreError('NOT_FOUND', `${e164} disappeared while giving it back.`);
+    }
+  },
+});
+
+function releasedRefusal(number: NumberRecord): CoreError {
+  return new CoreError(
+    'NOT_FOUND',
+    `${number.e164} was released${number.releasedAt ? ` at ${minuteUtc(number.releasedAt)}` : ''} and is no longer in the carrier account, so it cannot go back to the pool. If the carrier still offers it, ask to buy it again: buy ${number.e164}`,
+  );
+}
+
+function inPoolRefusal(e164: string): CoreError {
+  return new CoreError(
+    'CONFLICT',
+    `${e164} is already in the team pool: nobody holds it, so there is nothing to give back. To take it: claim ${e164}`,
+  );
+}
+
+/**
+ * What `unclaim` answers: the number is in the pool, who may take it, and that it still costs
+ * money until an admin releases it. `command` writes a command the way the front shows one
+ * ("claim +1…" in the CLI, "`/number claim +1…`" in Slack), `member` a member id.
+ */
+export function backInPool(
+  result: UnclaimResult,
+  command: (words: string) => string,
+  member: (id: string) => string = (id) => id,
+): string {
+  const n = result.number;
+  const from = result.wasYours ? '' : ` (taken back from ${member(result.previousOwner)})`;
+  const cost =
+    n.monthlyCost === null
+      ? 'It stays in the carrier account, so it still costs what the carrier charges for it'
+      : `It still costs ${formatMoney(n.monthlyCost, n.currency)}/mo`;
+  return `${n.e164} is back in the team pool${from}: anyone can claim it (${command(`claim ${n.e164}`)}). ${cost}; an admin can release it to stop that (${command(`release ${n.e164}`)}).`;
+}
+
 export const release = defineCommand({
   name: 'release',
   summary: 'Release a number back to the carrier (it stops costing money and is gone for good)',

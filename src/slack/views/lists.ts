@@ -1,10 +1,12 @@
 /** `/number list`, `/number requests`, and the plain answers of the other commands. */
 import {
   LIST_PAGE,
+  backInPool,
   noNumbersInArea,
   nothingAfter,
   unpricedNote,
   type ListResult,
+  type UnclaimResult,
 } from '../../core/commands/numbers.js';
 import { formatCount } from '../../core/counts.js';
 import { formatMoney } from '../../core/money.js';
@@ -172,6 +174,15 @@ export function textMessage(text: string, sandbox = false): Message {
     text: text.replace(/[*`]/g, '').slice(0, 3000),
     blocks: [section(text), ...(sandbox ? [context(SANDBOX_NOTE)] : [])],
   };
+}
+
+/** `/number unclaim +1…`: back in the pool, with the commands that claim or release it. */
+export function unclaimedMessage(result: UnclaimResult): Message {
+  const slash = (words: string) => `\`${SLASH_COMMAND} ${words}\``;
+  return textMessage(
+    `:leftwards_arrow_with_hook: ${backInPool(result, slash, mention)}`,
+    result.number.carrier === 'sandbox',
+  );
 }
 
 /** `/number release +1…`: a button whose confirm dialog names the number. */

@@ -160,11 +160,13 @@ export function makeSetup(deps: Deps & { sandbox: Carrier }): Setup {
           return { requestId: await tokenRequest(memberId) };
         case 'claim':
           return { number: await poolNumber() };
+        case 'unclaim own':
         case 'release own':
         case 'link own':
           return { number: await ownedNumber(memberId) };
         case 'release own via token':
           return { number: await tokenClaimed(memberId) };
+        case 'unclaim other':
         case 'release other':
         case 'link other':
           return { number: await ownedNumber(OTHER) };
@@ -204,6 +206,9 @@ function slackText(command: Command, fx: Fixture): string {
       return `deny ${fx.requestId} not needed`;
     case 'claim':
       return `claim ${fx.number}`;
+    case 'unclaim own':
+    case 'unclaim other':
+      return `unclaim ${fx.number}`;
     case 'release own':
     case 'release own via token':
     case 'release other':
@@ -288,6 +293,9 @@ function toolCall(command: Command, fx: Fixture): [string, Record<string, unknow
       return ['deny_request', { id: fx.requestId, reason: 'not needed' }];
     case 'claim':
       return ['claim_number', { number: fx.number }];
+    case 'unclaim own':
+    case 'unclaim other':
+      return ['unclaim_number', { number: fx.number }];
     case 'release own':
     case 'release own via token':
     case 'release other':
@@ -410,6 +418,9 @@ function cliArgs(command: Command, fx: Fixture): string[] {
       return ['deny', fx.requestId as string, 'not', 'needed'];
     case 'claim':
       return ['claim', fx.number as string];
+    case 'unclaim own':
+    case 'unclaim other':
+      return ['unclaim', fx.number as string];
     case 'release own':
     case 'release own via token':
     case 'release other':

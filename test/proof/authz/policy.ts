@@ -34,6 +34,8 @@ export const COMMANDS = [
   'deny',
   'withdraw own',
   'claim',
+  'unclaim own',
+  'unclaim other',
   'release own',
   'release own via token',
   'release other',
@@ -57,6 +59,8 @@ export const COMMAND_NOTES: Record<Command, string> = {
   deny: "deny another member's pending request",
   'withdraw own': 'deny your own pending request (withdraw it)',
   claim: 'claim a pool number',
+  'unclaim own': 'give a number you hold back to the pool (a token: one its owner holds)',
+  'unclaim other': "give another member's number back to the pool (take it back)",
   'release own': 'release a number you hold (a token: one its owner holds)',
   'release own via token':
     "release a number claimed through an MCP token you own (it is yours; a token: its owner's other token claimed it)",
@@ -101,6 +105,9 @@ export const POLICY: Record<Command, (who: Who) => boolean> = {
   deny: (w) => w.writes && w.approver && !w.mcp,
   'withdraw own': (w) => w.writes,
   claim: (w) => w.writes,
+  // Members give back their own numbers (a token: its owner's); admins take back anyone's.
+  'unclaim own': (w) => w.writes,
+  'unclaim other': (w) => w.writes && w.admin,
   'release own': (w) => w.writes,
   // What a token claims is its owner's (src/core/policy.ts memberOf).
   'release own via token': (w) => w.writes,
