@@ -25,20 +25,29 @@ export async function finishProvisionLink(
   const started = performance.now();
   let linked = number;
   let error: CoreError | null = null;
-  try {
-    ({ number: linked } = await linkToAgent(deps, number, agent));
-  } catch (thrown) {
-    error =
-      thrown instanceof CoreError
-        ? thrown
-        : new CoreError('UPSTREAM', thrown instanceof Error ? thrown.message : String(thrown));
+  let message: string | null = null;
+  const owner = request.onBehalfOf ?? request.requester;
+  if (number.owner !== owner) {
+    // Given back to the pool (unclaim) or taken back by an admin before a late link (reconcile):
+    // linking now would route a number that is no longer theirs to their agent.
+    error = new CoreError('CONFLICT', `${number.e164} is no longer ${owner}'s`);
+    message = `Bought ${number.e164}, but it was ${number.owner === null ? 'given back to the pool' : `${number.owner}'s`} before it could be linked to ${agent}, so it was not linked. Whoever holds it can link it: link ${number.e164} <agent>`;
+  } else {
+    try {
+      ({ number: linked } = await linkToAgent(deps, number, agent));
+    } catch (thrown) {
+      error =
+        thrown instanceof CoreError
+          ? thrown
+          : new CoreError('UPSTREAM', thrown instanceof Error ? thrown.message : String(thrown));
+    }
+    message = error
+      ? joinSentences(
+          `Bought ${number.e164}, but linking it to ${agent} failed: ${error.message}`,
+          `Finish with: link ${number.e164} ${agent}`,
+        )
+      : null;
   }
-  const message = error
-    ? joinSentences(
-        `Bought ${number.e164}, but linking it to ${agent} failed: ${error.message}`,
-        `Finish with: link ${number.e164} ${agent}`,
-      )
-    : null;
   const set = await deps.store.setRequestLink(
     request.id,
     error ? 'failed' : 'linked',

@@ -16,6 +16,7 @@ import {
   provision,
   release,
   requests,
+  unclaim,
 } from '../../src/core/commands/index.js';
 import type { ProvisionExisting, ProvisionPurchase } from '../../src/core/commands/provision.js';
 import { CoreError } from '../../src/core/errors.js';
@@ -213,6 +214,35 @@ for (const { name, make, skip } of STORES) {
         'agent_sandbox_support',
       );
       expect(Object.keys(deps.sandbox.state().orders)).toHaveLength(1);
+    });
+
+    it('reconcile does not link a number given back to the pool before its late link', async () => {
+      const result = (await provisionAs(ALICE, {
+        target: '415',
+        agent: 'retell:agent_sandbox_support',
+      })) as ProvisionPurchase;
+      const id = result.request.id;
+      const now = new Date();
+      expect((await store.decideRequest(id, BOB.id, true, null, now)).status).toBe('decided');
+      expect((await store.beginExecution(id, now)).status).toBe('executing');
+      const order = await deps.sandbox.order(result.quote.e164, { reference: id });
+      if (order.status !== 'bought') throw new Error(`the sandbox did not sell: ${order.status}`);
+      expect(await store.completePurchase(id, order.number, order.orderRef, now)).toMatchObject({
+        status: 'done',
+      });
+      // The link is still pending when Alice gives the number back to the pool.
+      await runCommand(deps, unclaim, ALICE, { number: result.quote.e164 });
+      deps.setNow(new Date(now.getTime() + 5 * 60_000));
+      const resolved = await reconcile(deps);
+      expect(resolved.map((r) => [r.id, r.provision?.linkStatus])).toEqual([[id, 'failed']]);
+      expect((await store.getRequest(id))?.provision?.linkError).toBe(
+        `Bought ${result.quote.e164}, but it was given back to the pool before it could be linked to retell:agent_sandbox_support, so it was not linked. Whoever holds it can link it: link ${result.quote.e164} <agent>`,
+      );
+      const number = await store.getNumber(result.quote.e164);
+      expect(number).toMatchObject({ owner: null, status: 'available', agent: null });
+      expect(deps.retell.state().links).toEqual({});
+      // Once settled, it is not tried again.
+      expect(await reconcile(deps)).toEqual([]);
     });
 
     it('is bought and linked at once when policy auto-approves the price', async () => {
