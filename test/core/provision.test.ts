@@ -187,22 +187,30 @@ for (const { name, make, skip } of STORES) {
       expect(linked.number.agent?.agentId).toBe('agent_sandbox_support');
     });
 
-    it('reconcile finishes a link a crash left pending after the purchase', async () => {
+    /**
+     * Alice's provision in 415, approved and bought, its link not made: the process died after
+     * recording the purchase, before linking (those steps replayed on the store).
+     */
+    async function boughtWithLinkPending(): Promise<{ result: ProvisionPurchase; now: Date }> {
       const result = (await provisionAs(ALICE, {
         target: '415',
         agent: 'retell:agent_sandbox_support',
       })) as ProvisionPurchase;
       const id = result.request.id;
-      // The process dies after recording the purchase, before linking: replay those steps.
       const now = new Date();
       expect((await store.decideRequest(id, BOB.id, true, null, now)).status).toBe('decided');
       expect((await store.beginExecution(id, now)).status).toBe('executing');
       const order = await deps.sandbox.order(result.quote.e164, { reference: id });
-      expect(order.status).toBe('bought');
-      if (order.status !== 'bought') return;
+      if (order.status !== 'bought') throw new Error(`the sandbox did not sell: ${order.status}`);
       const done = await store.completePurchase(id, order.number, order.orderRef, now);
       expect(done).toMatchObject({ status: 'done' });
       expect((await store.getRequest(id))?.provision?.linkStatus).toBe('pending');
+      return { result, now };
+    }
+
+    it('reconcile finishes a link a crash left pending after the purchase', async () => {
+      const { result, now } = await boughtWithLinkPending();
+      const id = result.request.id;
 
       // A fresh pending link is left alone (it may be in progress elsewhere)…
       expect(await reconcile(deps)).toEqual([]);
@@ -217,19 +225,8 @@ for (const { name, make, skip } of STORES) {
     });
 
     it('reconcile does not link a number given back to the pool before its late link', async () => {
-      const result = (await provisionAs(ALICE, {
-        target: '415',
-        agent: 'retell:agent_sandbox_support',
-      })) as ProvisionPurchase;
+      const { result, now } = await boughtWithLinkPending();
       const id = result.request.id;
-      const now = new Date();
-      expect((await store.decideRequest(id, BOB.id, true, null, now)).status).toBe('decided');
-      expect((await store.beginExecution(id, now)).status).toBe('executing');
-      const order = await deps.sandbox.order(result.quote.e164, { reference: id });
-      if (order.status !== 'bought') throw new Error(`the sandbox did not sell: ${order.status}`);
-      expect(await store.completePurchase(id, order.number, order.orderRef, now)).toMatchObject({
-        status: 'done',
-      });
       // The link is still pending when Alice gives the number back to the pool.
       await runCommand(deps, unclaim, ALICE, { number: result.quote.e164 });
       deps.setNow(new Date(now.getTime() + 5 * 60_000));
