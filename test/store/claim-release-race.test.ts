@@ -1,8 +1,9 @@
 /**
- * Migration 024: a claim or a release that meets a change still in flight on its number waits for
- * it and decides on what it left. Before, its update skipped a row whose committed version did not
- * match without waiting, and it answered from a stale or a newer read: a claim racing an unclaim
- * said "already belongs to null" (found by CI), a release racing an unlink said "linked".
+ * Migration 024: a claim, an unclaim or a release that meets a change still in flight on its
+ * number waits for it and decides on what it left. Before, its update skipped a row whose
+ * committed version did not match without waiting, and it answered from a stale or a newer read: a claim racing an unclaim
+ * said "already belongs to null" (found by CI); a release or an unclaim racing an unlink said
+ * "linked".
  *
  * Each test holds the other change open in a second connection's transaction, starts the store's
  * call, sees it wait on the row lock, then commits. The interleaving needs two connections, so it
@@ -94,6 +95,30 @@ describe.skipIf(!TEST_DATABASE_URL)(
       await waitForLockWait(other);
       await alice.commit();
       expect(await claim).toMatchObject({ status: 'held', owner: ALICE });
+    });
+
+    it('an unclaim that meets an unlink in flight waits for it and gives the number back', async () => {
+      expect((await store.claimNumber(NUMBER, ALICE, null)).status).toBe('claimed');
+      const linked = await store.linkNumber(
+        numberId,
+        'retell',
+        'agent_fake_1',
+        'agent_fake_1',
+        new Date(),
+      );
+      expect(linked.status).toBe('linked');
+      const unlink = await holdOpen(
+        (tx) => tx`select switchboard.unlink_number(${numberId}, now())`,
+      );
+      const unclaim = store.unclaimNumber(numberId, ALICE, new Date());
+      await waitForLockWait(other);
+      await unlink.commit();
+      expect((await unclaim).status).toBe('unclaimed');
+      expect(await store.getNumber(NUMBER)).toMatchObject({
+        status: 'available',
+        owner: null,
+        agent: null,
+      });
     });
 
     it('a release that meets an unlink in flight waits for it and records the release', async () => {

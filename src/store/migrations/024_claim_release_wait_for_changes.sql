@@ -1,5 +1,5 @@
--- A claim or a release that meets a change still in flight on its number waits for that change and
--- decides on what it left, instead of answering from a row that no longer says what is true.
+-- A claim, an unclaim or a release that meets a change still in flight on its number waits for that
+-- change and decides on what it left, instead of answering from a row that no longer says what is true.
 --
 -- The fault (found by CI: an unclaim racing a claim on PostgreSQL answered "+1415… already belongs
 -- to null"). In read committed, an UPDATE whose WHERE does not match the row's committed version
@@ -12,16 +12,19 @@
 -- * release_number (001) met an unlink still uncommitted the same way: its update
 --   (`agent_id is null`) skipped the row and it answered `linked`, for a number that was released
 --   at the carrier and no longer linked. The core then tells the user to unlink and release again.
+-- * unclaim_number (023) met an unlink still uncommitted the same way and answered `linked` for a
+--   number its owner could now give back.
 --
 -- Now each reads its number `for update` before deciding: that waits for any change in flight and
 -- returns the row as that change left it, and holds the row until the caller commits, so the
 -- update that follows matches what was read. Lock order is unchanged: claim_number still takes the
--- member's advisory lock first, then the row, as its update did before; release_number takes only
--- the row.
+-- member's advisory lock first, then the row, as its update did before; release_number and
+-- unclaim_number take only the row.
 --
 -- Same answers as before in every case without a race, in the same order (claim: not-found,
 -- already-yours, member-cap, then claimed, missing or held; release: released, not-found,
--- already-released, linked). Same signatures, so the Supabase types (supabase-schema.ts) and the
+-- already-released, linked; unclaim: unclaimed, not-found, released, in-pool, held, missing,
+-- linked). Same signatures, so the Supabase types (supabase-schema.ts) and the
 -- grants (005's secure_schema, which the runner calls after every migration) stay as they are.
 --
 -- Safe to run twice.
@@ -73,4 +76,33 @@ begin
   where id = p_number_id
   returning * into n;
   return jsonb_build_object('status', 'released', 'number', to_jsonb(n));
+end $$;
+
+-- `unclaim`: as in 023, one compare-and-set against the owner the core checked, now on the row as
+-- the change in flight left it.
+create or replace function switchboard.unclaim_number(
+  p_number_id bigint, p_owner text, p_now timestamptz)
+returns jsonb language plpgsql set search_path = switchboard, pg_temp as $$
+declare n switchboard.numbers;
+begin
+  -- Waits for a change in flight (a claim, an unlink, a release) and reads what it left.
+  select * into n from switchboard.numbers where id = p_number_id for update;
+  if not found then return jsonb_build_object('status', 'not-found'); end if;
+  if n.status = 'assigned' and n.owner = p_owner and n.agent_id is null then
+    update switchboard.numbers set owner = null, status = 'available', updated_at = p_now
+    where id = p_number_id
+    returning * into n;
+    return jsonb_build_object('status', 'unclaimed', 'number', to_jsonb(n));
+  end if;
+  if n.status = 'released' then
+    return jsonb_build_object('status', 'released', 'number', to_jsonb(n));
+  end if;
+  if n.owner is null then return jsonb_build_object('status', 'in-pool', 'number', to_jsonb(n)); end if;
+  if n.owner <> p_owner then
+    return jsonb_build_object('status', 'held', 'owner', n.owner, 'number', to_jsonb(n));
+  end if;
+  if n.status = 'missing' then
+    return jsonb_build_object('status', 'missing', 'number', to_jsonb(n));
+  end if;
+  return jsonb_build_object('status', 'linked', 'number', to_jsonb(n));
 end $$;
