@@ -27,6 +27,7 @@ describe.skipIf(!TEST_DATABASE_URL)(
     let other: postgres.Sql;
     let drop: () => Promise<void>;
     let numberId: number;
+    let letGo: (() => void) | undefined;
     beforeEach(async () => {
       const db = await createTestDatabase('switchboard_claim_race');
       drop = db.drop;
@@ -38,6 +39,9 @@ describe.skipIf(!TEST_DATABASE_URL)(
       numberId = (await store.getNumber(NUMBER))!.id;
     });
     afterEach(async () => {
+      // A test that failed before committing leaves its transaction open: end it, so that the
+      // failure is reported now rather than after the connection's timeout.
+      letGo?.();
       await other.end();
       await store.close();
       await drop();
@@ -49,12 +53,14 @@ describe.skipIf(!TEST_DATABASE_URL)(
       const held = new Promise<void>((resolve) => (commit = resolve));
       let changed!: () => void;
       const changedYet = new Promise<void>((resolve) => (changed = resolve));
+      letGo = commit;
       const done = other.begin(async (tx) => {
         await change(tx);
         changed();
         await held;
       });
-      await changedYet;
+      // A change that fails rejects here instead of leaving the test waiting for it.
+      await Promise.race([changedYet, done]);
       return {
         async commit() {
           commit();
