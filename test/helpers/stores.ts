@@ -40,6 +40,21 @@ export async function createTestDatabase(
   };
 }
 
+/**
+ * Resolves once some backend of `sql`'s database is waiting on a lock held by another transaction;
+ * throws, naming `waiter`, if none does within about five seconds.
+ */
+export async function waitForLockWait(sql: postgres.Sql, waiter: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const rows = await sql<{ n: string }[]>`
+      select count(*)::text as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`;
+    if (rows[0]?.n !== '0') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${waiter} never waited on the change in flight: it went on without it`);
+}
+
 /** A store on a new database of its own; its close() drops the database too. */
 async function postgresStoreOnNewDatabase(
   prefix: string,

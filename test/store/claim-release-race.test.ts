@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { syncRow } from '../helpers/fixtures.js';
-import { createTestDatabase, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { createTestDatabase, TEST_DATABASE_URL, waitForLockWait } from '../helpers/stores.js';
 
 const NUMBER = '+14155550142';
 const ALICE = 'U01ALICE';
@@ -47,8 +47,14 @@ describe.skipIf(!TEST_DATABASE_URL)(
       await drop();
     });
 
-    /** Runs `change` in a transaction of the other connection and keeps it open until `commit()`. */
-    async function holdOpen(change: (tx: postgres.TransactionSql) => Promise<unknown>) {
+    /**
+     * Runs `change` in a transaction of the other connection and holds it open; starts `call`,
+     * sees it wait on a lock, then commits the change and returns what `call` answered.
+     */
+    async function duringChange<T>(
+      change: (tx: postgres.TransactionSql) => Promise<unknown>,
+      call: () => Promise<T>,
+    ): Promise<T> {
       let commit!: () => void;
       const held = new Promise<void>((resolve) => (commit = resolve));
       let changed!: () => void;
@@ -61,50 +67,16 @@ describe.skipIf(!TEST_DATABASE_URL)(
       });
       // A change that fails rejects here instead of leaving the test waiting for it.
       await Promise.race([changedYet, done]);
-      return {
-        async commit() {
-          commit();
-          await done;
-        },
-      };
+      const answer = call();
+      // Awaited below; if the wait fails first, its rejection is not left unhandled.
+      answer.catch(() => undefined);
+      await waitForLockWait(other, 'the store’s call');
+      commit();
+      await done;
+      return answer;
     }
 
-    it('a claim that meets an unclaim in flight waits for it and takes the number', async () => {
-      expect((await store.claimNumber(NUMBER, ALICE, null)).status).toBe('claimed');
-      const unclaim = await holdOpen(
-        (tx) => tx`select switchboard.unclaim_number(${numberId}, ${ALICE}, now())`,
-      );
-      const claim = store.claimNumber(NUMBER, CAROL, null);
-      await waitForLockWait(other);
-      await unclaim.commit();
-      const outcome = await claim;
-      expect(outcome.status).toBe('claimed');
-      expect(await store.getNumber(NUMBER)).toMatchObject({ status: 'assigned', owner: CAROL });
-    });
-
-    it('a claim that meets a release in flight waits for it and finds nothing to claim', async () => {
-      const release = await holdOpen(
-        (tx) => tx`select switchboard.release_number(${numberId}, now())`,
-      );
-      const claim = store.claimNumber(NUMBER, CAROL, null);
-      await waitForLockWait(other);
-      await release.commit();
-      expect(await claim).toEqual({ status: 'not-found' });
-      expect(await store.getNumber(NUMBER)).toMatchObject({ status: 'released', owner: null });
-    });
-
-    it('a claim that meets another member’s claim in flight waits and says whose it is now', async () => {
-      const alice = await holdOpen(
-        (tx) => tx`select switchboard.claim_number(${NUMBER}, ${ALICE}, null)`,
-      );
-      const claim = store.claimNumber(NUMBER, CAROL, null);
-      await waitForLockWait(other);
-      await alice.commit();
-      expect(await claim).toMatchObject({ status: 'held', owner: ALICE });
-    });
-
-    it('an unclaim that meets an unlink in flight waits for it and gives the number back', async () => {
-      expect((await store.claimNumber(NUMBER, ALICE, null)).status).toBe('claimed');
+    async function linkIt(): Promise<void> {
       const linked = await store.linkNumber(
         numberId,
         'retell',
@@ -113,13 +85,45 @@ describe.skipIf(!TEST_DATABASE_URL)(
         new Date(),
       );
       expect(linked.status).toBe('linked');
-      const unlink = await holdOpen(
-        (tx) => tx`select switchboard.unlink_number(${numberId}, now())`,
+    }
+
+    const unlink = (tx: postgres.TransactionSql) =>
+      tx`select switchboard.unlink_number(${numberId}, now())`;
+
+    it('a claim that meets an unclaim in flight waits for it and takes the number', async () => {
+      expect((await store.claimNumber(NUMBER, ALICE, null)).status).toBe('claimed');
+      const outcome = await duringChange(
+        (tx) => tx`select switchboard.unclaim_number(${numberId}, ${ALICE}, now())`,
+        () => store.claimNumber(NUMBER, CAROL, null),
       );
-      const unclaim = store.unclaimNumber(numberId, ALICE, new Date());
-      await waitForLockWait(other);
-      await unlink.commit();
-      expect((await unclaim).status).toBe('unclaimed');
+      expect(outcome.status).toBe('claimed');
+      expect(await store.getNumber(NUMBER)).toMatchObject({ status: 'assigned', owner: CAROL });
+    });
+
+    it('a claim that meets a release in flight waits for it and finds nothing to claim', async () => {
+      const outcome = await duringChange(
+        (tx) => tx`select switchboard.release_number(${numberId}, now())`,
+        () => store.claimNumber(NUMBER, CAROL, null),
+      );
+      expect(outcome).toEqual({ status: 'not-found' });
+      expect(await store.getNumber(NUMBER)).toMatchObject({ status: 'released', owner: null });
+    });
+
+    it('a claim that meets another member’s claim in flight waits and says whose it is now', async () => {
+      const outcome = await duringChange(
+        (tx) => tx`select switchboard.claim_number(${NUMBER}, ${ALICE}, null)`,
+        () => store.claimNumber(NUMBER, CAROL, null),
+      );
+      expect(outcome).toMatchObject({ status: 'held', owner: ALICE });
+    });
+
+    it('an unclaim that meets an unlink in flight waits for it and gives the number back', async () => {
+      expect((await store.claimNumber(NUMBER, ALICE, null)).status).toBe('claimed');
+      await linkIt();
+      const outcome = await duringChange(unlink, () =>
+        store.unclaimNumber(numberId, ALICE, new Date()),
+      );
+      expect(outcome.status).toBe('unclaimed');
       expect(await store.getNumber(NUMBER)).toMatchObject({
         status: 'available',
         owner: null,
@@ -128,47 +132,20 @@ describe.skipIf(!TEST_DATABASE_URL)(
     });
 
     it('a release that meets an unlink in flight waits for it and records the release', async () => {
-      const linked = await store.linkNumber(
-        numberId,
-        'retell',
-        'agent_fake_1',
-        'agent_fake_1',
-        new Date(),
-      );
-      expect(linked.status).toBe('linked');
-      const unlink = await holdOpen(
-        (tx) => tx`select switchboard.unlink_number(${numberId}, now())`,
-      );
-      const release = store.releaseNumber(numberId, new Date());
-      await waitForLockWait(other);
-      await unlink.commit();
-      const outcome = await release;
+      await linkIt();
+      const outcome = await duringChange(unlink, () => store.releaseNumber(numberId, new Date()));
       expect(outcome.status).toBe('released');
       expect(await store.getNumber(NUMBER)).toMatchObject({ status: 'released', agent: null });
     });
 
     it('a release that meets a link in flight waits for it and refuses, linked', async () => {
-      const link = await holdOpen(
+      const outcome = await duringChange(
         (tx) =>
           tx`select switchboard.link_number(${numberId}, 'retell', 'agent_fake_1', 'agent_fake_1', now())`,
+        () => store.releaseNumber(numberId, new Date()),
       );
-      const release = store.releaseNumber(numberId, new Date());
-      await waitForLockWait(other);
-      await link.commit();
-      expect((await release).status).toBe('linked');
+      expect(outcome.status).toBe('linked');
       expect(await store.getNumber(NUMBER)).toMatchObject({ status: 'available' });
     });
   },
 );
-
-/** Resolves once some backend of the database is waiting on a lock held by another transaction. */
-async function waitForLockWait(sql: postgres.Sql): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const rows = await sql<{ n: string }[]>`
-      select count(*)::text as n from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`;
-    if (rows[0]?.n !== '0') return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the store’s call never waited on the change in flight: it answered without it');
-}

@@ -12,7 +12,12 @@ import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { SqlExecutor } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { syncRow } from '../helpers/fixtures.js';
-import { createTestDatabase, STORES, TEST_DATABASE_URL } from '../helpers/stores.js';
+import {
+  createTestDatabase,
+  STORES,
+  TEST_DATABASE_URL,
+  waitForLockWait,
+} from '../helpers/stores.js';
 
 const dbOf = (store: SqlStore) => (store as unknown as { db: SqlExecutor }).db;
 
@@ -88,7 +93,7 @@ describe.skipIf(!TEST_DATABASE_URL)('a sync batch racing a purchase on PostgreSQ
       syncRow('+14155550142'),
       syncRow('+12125550117'),
     ]);
-    await waitForLockWait(other);
+    await waitForLockWait(other, 'the sync batch');
     release();
     await purchase;
 
@@ -110,15 +115,3 @@ describe.skipIf(!TEST_DATABASE_URL)('a sync batch racing a purchase on PostgreSQ
     expect(run).toMatchObject({ status: 'succeeded', seen: 2, new: 1, updated: 1, missing: 0 });
   });
 });
-
-/** Resolves once some backend of the database is waiting on a lock held by another transaction. */
-async function waitForLockWait(sql: postgres.Sql): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const rows = await sql<{ n: string }[]>`
-      select count(*)::text as n from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`;
-    if (rows[0]?.n !== '0') return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the sync batch never waited on the purchase’s insert');
-}
